@@ -1,0 +1,178 @@
+<#
+.SYNOPSIS
+    Builds, tests, demonstrates and packages the ClusterExpose module.
+.DESCRIPTION
+    Build    stages the module into out/ClusterExpose (Import-Module ./out/ClusterExpose/ClusterExpose.psd1).
+    Test     builds, then runs every xunit and Pester test against the staged module and ends with
+             one line 'N passed, N failed'.
+    Demo     builds, then runs the scenario on its embedded default: no cluster, no network.
+    Package  builds, then writes a .nupkg into out/repository that Install-PSResource can install.
+    Clean    removes out/.
+    Only the .NET SDK is assumed: PowerShell comes from the repository's dotnet tool manifest,
+    Pester from NuGet (build/tools.proj).
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 Test
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Position = 0)]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Clean')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+
+$root = $PSScriptRoot
+$out = Join-Path $root 'out'
+$staging = Join-Path $out 'ClusterExpose'
+$toolPackages = Join-Path $out 'tools'
+$testResults = Join-Path $out 'test-results'
+$manifest = Import-PowerShellDataFile (Join-Path $root 'ClusterExpose.psd1')
+$version = $manifest.ModuleVersion
+
+# The staged module is made of exactly these files; a missing one fails the build rather than
+# shipping a module that breaks at import.
+$facadeFiles = @('ClusterExpose.dll', 'ClusterExpose.Model.dll')
+$engineFiles = @('ClusterExpose.Engine.dll', 'YamlDotNet.dll')
+
+function Invoke-DotNet {
+    & dotnet @args
+    if ($LASTEXITCODE -ne 0) {
+        throw "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE."
+    }
+}
+
+function Copy-Exact([string] $From, [string[]] $Names, [string] $To) {
+    $null = New-Item -ItemType Directory -Force -Path $To
+    foreach ($name in $Names) {
+        $source = Join-Path $From $name
+        if (-not (Test-Path -LiteralPath $source)) {
+            throw "Build output '$source' is missing; the module cannot be staged."
+        }
+        Copy-Item -LiteralPath $source -Destination $To
+    }
+}
+
+function Invoke-Build {
+    $publish = Join-Path $out 'publish'
+    Remove-Item -Recurse -Force -ErrorAction Ignore $publish, $staging
+    $common = @('-c', $Configuration, "-p:Version=$version", '--nologo', '-v', 'quiet')
+    Invoke-DotNet publish (Join-Path $root 'src/Cmdlets/ClusterExpose.Cmdlets.csproj') @common -o (Join-Path $publish 'facade')
+    Invoke-DotNet publish (Join-Path $root 'src/Engine/ClusterExpose.Engine.csproj') @common -o (Join-Path $publish 'engine')
+
+    Copy-Exact (Join-Path $publish 'facade') $facadeFiles $staging
+    Copy-Exact (Join-Path $publish 'engine') $engineFiles (Join-Path $staging 'dependencies')
+    Copy-Item (Join-Path $root 'ClusterExpose.psd1') $staging
+    Copy-Item (Join-Path $root 'module/*') $staging -Recurse
+    Write-Host "Staged ClusterExpose $version in $staging"
+}
+
+function Restore-Tools {
+    Invoke-DotNet restore (Join-Path $root 'build/tools.proj') --packages $toolPackages --nologo -v quiet
+    return Join-Path $toolPackages 'pester/5.7.1/tools/Pester.psd1'
+}
+
+function Get-TrxCount([string] $Path) {
+    [xml] $trx = Get-Content -Raw -LiteralPath $Path
+    $counters = $trx.TestRun.ResultSummary.Counters
+    [pscustomobject]@{ Passed = [int] $counters.passed; Failed = [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted; NotRun = [int] $counters.notExecuted }
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $pesterManifest = Restore-Tools
+    Remove-Item -Recurse -Force -ErrorAction Ignore $testResults
+    $null = New-Item -ItemType Directory -Force $testResults
+
+    $passed = 0
+    $failed = 0
+    $xunitProjects = Get-ChildItem (Join-Path $root 'tests') -Recurse -Filter '*.Tests.csproj'
+    foreach ($project in $xunitProjects) {
+        $trxName = "$($project.BaseName).trx"
+        & dotnet test $project.FullName -c $Configuration --nologo --logger "trx;LogFileName=$trxName" --logger 'console;verbosity=minimal' --results-directory $testResults
+        $trx = Join-Path $testResults $trxName
+        if (-not (Test-Path -LiteralPath $trx)) {
+            throw "xunit project $($project.Name) produced no results (exit code $LASTEXITCODE)."
+        }
+        $count = Get-TrxCount $trx
+        if ($count.NotRun -gt 0) {
+            # A skipped test is a test that did not run; it counts as failed rather than vanishing.
+            Write-Warning "$($project.BaseName): $($count.NotRun) test(s) did not run."
+        }
+        $passed += $count.Passed
+        $failed += $count.Failed + $count.NotRun
+        Write-Host "$($project.BaseName): $($count.Passed) passed, $($count.Failed) failed"
+    }
+
+    # Pester runs in a child process so the module under test is imported fresh, as a user would.
+    $pesterScript = {
+        param($PesterManifest, $TestsPath, $ModulePath, $ResultPath, $ToolPackages)
+        $ErrorActionPreference = 'Stop'
+        Import-Module $PesterManifest
+        $env:CLUSTEREXPOSE_MODULE = $ModulePath
+        $env:CLUSTEREXPOSE_TOOLS = $ToolPackages
+        $config = New-PesterConfiguration
+        $config.Run.Path = $TestsPath
+        $config.Run.PassThru = $true
+        $config.Output.Verbosity = 'Detailed'
+        $config.TestResult.Enabled = $true
+        $config.TestResult.OutputPath = $ResultPath
+        $result = Invoke-Pester -Configuration $config
+        "PESTER-COUNTS $($result.PassedCount) $($result.FailedCount + $result.SkippedCount + $result.NotRunCount + $result.FailedBlocksCount + $result.FailedContainersCount)"
+    }
+    $pwsh = Join-Path $PSHOME 'pwsh'
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes(
+        "& { $pesterScript } '$pesterManifest' '$(Join-Path $root 'tests/Pester')' '$(Join-Path $staging 'ClusterExpose.psd1')' '$(Join-Path $testResults 'pester.xml')' '$toolPackages'"))
+    $pesterOutput = & $pwsh -NoProfile -NonInteractive -EncodedCommand $encoded
+    $pesterOutput | Where-Object { $_ -notlike 'PESTER-COUNTS *' } | ForEach-Object { Write-Host $_ }
+    $countLine = $pesterOutput | Where-Object { $_ -like 'PESTER-COUNTS *' } | Select-Object -Last 1
+    if (-not $countLine) {
+        throw 'Pester did not report its counts; the run failed before it finished.'
+    }
+    $pesterCounts = $countLine.Split(' ')
+    $passed += [int] $pesterCounts[1]
+    $failed += [int] $pesterCounts[2]
+    Write-Host "Pester: $($pesterCounts[1]) passed, $($pesterCounts[2]) failed"
+
+    Write-Host "$passed passed, $failed failed"
+    if ($failed -gt 0) {
+        exit 1
+    }
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    $pwsh = Join-Path $PSHOME 'pwsh'
+    & $pwsh -NoProfile -NonInteractive -File (Join-Path $root 'build/Demo.ps1') -ModulePath (Join-Path $staging 'ClusterExpose.psd1') -OutputDirectory (Join-Path $out 'demo')
+    if ($LASTEXITCODE -ne 0) {
+        throw "The demo failed with exit code $LASTEXITCODE."
+    }
+}
+
+function Invoke-Package {
+    Invoke-Build
+    $repository = Join-Path $out 'repository'
+    Remove-Item -Recurse -Force -ErrorAction Ignore $repository
+    $null = New-Item -ItemType Directory -Force $repository
+    $name = "ClusterExposeBuild-$PID"
+    Register-PSResourceRepository -Name $name -Uri $repository -Trusted
+    try {
+        Publish-PSResource -Path $staging -Repository $name -SkipDependenciesCheck
+    }
+    finally {
+        Unregister-PSResourceRepository -Name $name
+    }
+    Get-ChildItem $repository -Filter '*.nupkg' | ForEach-Object { Write-Host "Wrote $($_.FullName)" }
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+    'Package' { Invoke-Package }
+    'Clean' { Remove-Item -Recurse -Force -ErrorAction Ignore $out }
+}

@@ -1,0 +1,64 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using System.Text;
+
+namespace ClusterExpose.Commands;
+
+/// <summary>Writes exposures as a multi-document YAML file, for GitOps or kubectl apply.</summary>
+[Cmdlet(VerbsData.Export, "ExposeManifest", SupportsShouldProcess = true)]
+[OutputType(typeof(FileInfo))]
+public sealed class ExportExposeManifestCommand : ManifestRenderingCmdlet
+{
+    internal const string FileExistsErrorId = "FileExists";
+    internal const string WriteFailedErrorId = "WriteFailed";
+
+    [Parameter(Mandatory = true, Position = 0)]
+    public string Path { get; set; } = string.Empty;
+
+    /// <summary>Overwrite an existing file.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void EndProcessing()
+    {
+        string path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        if (File.Exists(path) && !Force.IsPresent)
+        {
+            WriteError(new ErrorRecord(
+                new IOException($"The file '{path}' already exists. Use -Force to overwrite it."),
+                FileExistsErrorId,
+                ErrorCategory.ResourceExists,
+                path));
+            return;
+        }
+
+        string? yaml = Render();
+        if (yaml is null || !ShouldProcess(path, $"Write {Resources.Count} exposure(s) as Kubernetes manifests"))
+        {
+            return;
+        }
+
+        // Write beside the target and move into place, so a failure never leaves half a manifest.
+        string temporary = path + ".tmp-" + Guid.NewGuid().ToString("N");
+        try
+        {
+            File.WriteAllText(temporary, yaml, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            File.Delete(temporary);
+            WriteError(new ErrorRecord(exception, WriteFailedErrorId, ErrorCategory.WriteError, path));
+            return;
+        }
+
+        if (PassThru.IsPresent)
+        {
+            WriteObject(new FileInfo(path));
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using System.Management.Automation;
+using ClusterExpose.Engine;
+
+namespace ClusterExpose.Commands;
+
+/// <summary>Creates an ExposedHost: names of the private cluster to publish through the cloud cluster.</summary>
+[Cmdlet(VerbsCommon.New, "ExposedHost")]
+[OutputType(typeof(ExposedHost))]
+public sealed class NewExposedHostCommand : ClusterExposeCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0)]
+    public string Name { get; set; } = string.Empty;
+
+    [Parameter(Mandatory = true, Position = 1)]
+    public string[] Hostname { get; set; } = System.Array.Empty<string>();
+
+    [Parameter(Mandatory = true, Position = 2)]
+    public string[] TargetAddress { get; set; } = System.Array.Empty<string>();
+
+    [Parameter]
+    public SwitchParameter IncludeSubdomains { get; set; }
+
+    [Parameter]
+    public string Namespace { get; set; } = ExposedHost.DefaultNamespace;
+
+    [Parameter]
+    public int HttpPort { get; set; } = ExposedHost.DefaultHttpPort;
+
+    [Parameter]
+    public int HttpsPort { get; set; } = ExposedHost.DefaultHttpsPort;
+
+    [Parameter]
+    public int TargetHttpPort { get; set; } = ExposedHost.DefaultHttpPort;
+
+    [Parameter]
+    public int TargetHttpsPort { get; set; } = ExposedHost.DefaultHttpsPort;
+
+    [Parameter]
+    public string HttpEntryPoint { get; set; } = ExposedHost.DefaultHttpEntryPoint;
+
+    [Parameter]
+    public string HttpsEntryPoint { get; set; } = ExposedHost.DefaultHttpsEntryPoint;
+
+    [Parameter]
+    public ProxyProtocolVersion ProxyProtocol { get; set; }
+
+    [Parameter]
+    public ExposeFlavor Flavor { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        Validated<ExposedHost> created = ExposeFactory.CreateHost(
+            Name, Hostname, IncludeSubdomains.IsPresent, TargetAddress, Namespace,
+            HttpPort, HttpsPort, TargetHttpPort, TargetHttpsPort, HttpEntryPoint, HttpsEntryPoint, ProxyProtocol, Flavor);
+        WriteErrors(created.Errors);
+        if (created.Value is not null)
+        {
+            WriteObject(created.Value);
+        }
+    }
+}

@@ -1,0 +1,335 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using ClusterExpose.Engine.Rules;
+using ClusterExpose.Engine.Validation;
+using ClusterExpose.Engine.Yaml;
+using static ClusterExpose.Engine.Manifests.ManifestConventions;
+
+namespace ClusterExpose.Engine.Manifests;
+
+/// <summary>
+/// Renders model objects into the cloud cluster's objects: a selectorless Service with
+/// EndpointSlices for every exposure, then the routes of the chosen flavor. The whole set is
+/// validated first; nothing is rendered from a set with any error.
+/// </summary>
+public sealed class ManifestBuilder
+{
+    private readonly ManifestOptions options;
+    private readonly List<YDocument> documents = new();
+
+    private ManifestBuilder(ManifestOptions options) => this.options = options;
+
+    /// <summary>Renders the set; when anything is wrong, renders nothing and reports every problem in <paramref name="errors"/>.</summary>
+    public static IReadOnlyList<YDocument> Build(IReadOnlyList<IExposeResource> resources, ManifestOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    {
+        var problems = new List<ClusterExposeException>(ExposeValidator.ValidateSet(resources));
+        problems.AddRange(CheckRenderable(resources, options));
+        errors = problems;
+        if (problems.Count > 0)
+        {
+            return Array.Empty<YDocument>();
+        }
+
+        var builder = new ManifestBuilder(options);
+        foreach (IExposeResource resource in resources)
+        {
+            if (resource is ExposedHost host)
+            {
+                builder.AddHost(host);
+            }
+            else if (resource is TcpForward forward)
+            {
+                builder.AddForward(forward);
+            }
+        }
+
+        builder.AddHelmChartConfig(resources.OfType<TcpForward>()
+            .Where(f => f.Mode == TcpForwardMode.TraefikEntryPoint && f.Flavor != ExposeFlavor.GatewayApi)
+            .ToList());
+        return builder.documents;
+    }
+
+    public static string BuildYaml(IReadOnlyList<IExposeResource> resources, ManifestOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    {
+        IReadOnlyList<YDocument> rendered = Build(resources, options, out errors);
+        return errors.Count > 0 ? string.Empty : YamlText.Write(rendered);
+    }
+
+    /// <summary>What the model allows but a Kubernetes object cannot hold.</summary>
+    private static IEnumerable<ClusterExposeException> CheckRenderable(IReadOnlyList<IExposeResource> resources, ManifestOptions options)
+    {
+        foreach (IExposeResource resource in resources)
+        {
+            IReadOnlyList<string> addresses = resource is ExposedHost h ? h.TargetAddress : ((TcpForward)resource).TargetAddress;
+            foreach (string address in addresses)
+            {
+                string? rejection = AddressRules.KubernetesEndpointRejection(address);
+                if (rejection is not null)
+                {
+                    yield return new ClusterExposeException(
+                        ErrorIds.AddressRejectedByKubernetes,
+                        ExposeErrorKind.InvalidArgument,
+                        $"TargetAddress '{address}' of {OwnerValue(resource)} cannot be written to an EndpointSlice: {rejection}",
+                        address,
+                        "Use an address of the private network that the cloud nodes route to; Start-SniProxy can still forward to this one locally.");
+                }
+            }
+        }
+
+        if (!KubernetesNames.IsDns1123Subdomain(options.GatewayName) || (options.GatewayNamespace is not null && !KubernetesNames.IsDns1123Label(options.GatewayNamespace)))
+        {
+            yield return new ClusterExposeException(ErrorIds.InvalidGatewayName, ExposeErrorKind.InvalidArgument,
+                $"GatewayName '{options.GatewayName}' (namespace '{options.GatewayNamespace}') is not a valid Kubernetes object reference.", options.GatewayName);
+        }
+    }
+
+    private void AddHost(ExposedHost host)
+    {
+        var ports = new[] { (HttpPortName, host.TargetHttpPort), (HttpsPortName, host.TargetHttpsPort) };
+        string publicPorts = $"{HttpPortName}={host.HttpPort},{HttpsPortName}={host.HttpsPort}";
+        AddService(host, ports, host.TargetAddress, publicPorts, loadBalancer: false);
+        if (host.Flavor == ExposeFlavor.GatewayApi)
+        {
+            AddGatewayRoute(host, "HTTPRoute", "v1", host.Name + HttpRouteSuffix, host.HttpEntryPoint, host.Hostname, host.TargetHttpPort);
+            AddGatewayRoute(host, "TLSRoute", GatewayVersion(), host.Name + TlsRouteSuffix, host.HttpsEntryPoint, host.Hostname, host.TargetHttpsPort);
+            return;
+        }
+
+        RuleSyntax syntax = host.Flavor == ExposeFlavor.TraefikV2 ? RuleSyntax.V2 : RuleSyntax.V3;
+        bool native = options.NativeWildcards && syntax == RuleSyntax.V3;
+        string? transport = AddProxyProtocolTransport(host, host.ProxyProtocol);
+
+        var httpRoute = new YMap()
+            .Add("kind", "Rule")
+            .Add("match", HostRuleWriter.HttpRule(host.Hostname, syntax, native))
+            .Add("services", new YSequence().Add(new YMap().Add("name", host.Name).Add("port", host.TargetHttpPort)));
+        AddDocument(host, TraefikApiVersion(host), "IngressRoute", host.Name + HttpRouteSuffix, new YMap()
+            .Add("entryPoints", new YSequence().Add(host.HttpEntryPoint))
+            .Add("routes", new YSequence().Add(httpRoute)));
+
+        var tlsRoute = new YMap()
+            .Add("match", HostRuleWriter.SniRule(host.Hostname, syntax, native))
+            .Add("services", new YSequence().Add(TcpService(host, host.TargetHttpsPort, host.ProxyProtocol, transport)));
+        AddDocument(host, TraefikApiVersion(host), "IngressRouteTCP", host.Name + TlsRouteSuffix, new YMap()
+            .Add("entryPoints", new YSequence().Add(host.HttpsEntryPoint))
+            .Add("routes", new YSequence().Add(tlsRoute))
+            .Add("tls", new YMap().Add("passthrough", true)));
+    }
+
+    private void AddForward(TcpForward forward)
+    {
+        bool loadBalancer = forward.Mode == TcpForwardMode.LoadBalancer;
+        int servicePort = loadBalancer ? forward.Port : forward.TargetPort;
+        AddService(forward, new[] { (TcpPortName, forward.TargetPort) }, forward.TargetAddress, $"{TcpPortName}={forward.Port}", loadBalancer, servicePort);
+        if (loadBalancer)
+        {
+            return;
+        }
+
+        if (forward.Flavor == ExposeFlavor.GatewayApi)
+        {
+            AddGatewayRoute(forward, "TCPRoute", GatewayVersion(), forward.Name + TcpRouteSuffix, forward.EntryPoint, null, forward.TargetPort);
+            return;
+        }
+
+        string? transport = AddProxyProtocolTransport(forward, forward.ProxyProtocol);
+        var route = new YMap()
+            .Add("match", "HostSNI(`*`)")
+            .Add("services", new YSequence().Add(TcpService(forward, forward.TargetPort, forward.ProxyProtocol, transport)));
+        AddDocument(forward, TraefikApiVersion(forward), "IngressRouteTCP", forward.Name + TcpRouteSuffix, new YMap()
+            .Add("entryPoints", new YSequence().Add(forward.EntryPoint))
+            .Add("routes", new YSequence().Add(route)));
+    }
+
+    private void AddService(IExposeResource owner, (string Name, int TargetPort)[] ports, IReadOnlyList<string> addresses, string publicPorts, bool loadBalancer, int? servicePortOverride = null)
+    {
+        var families = addresses.GroupBy(a => AddressRules.IsIPv6(a) ? "IPv6" : "IPv4").OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+        var servicePorts = new YSequence();
+        foreach (var (name, targetPort) in ports)
+        {
+            servicePorts.Add(new YMap()
+                .Add("name", name)
+                .Add("protocol", "TCP")
+                .Add("port", servicePortOverride ?? targetPort)
+                .Add("targetPort", targetPort));
+        }
+
+        var spec = new YMap().Add("type", loadBalancer ? "LoadBalancer" : "ClusterIP");
+        if (families.Count > 1)
+        {
+            // Without it a Service is single-stack and kube-proxy ignores the other family's slice.
+            spec.Add("ipFamilyPolicy", "PreferDualStack");
+        }
+
+        spec.Add("ports", servicePorts);
+        var metadata = Metadata(owner, owner.Name);
+        ((YMap)metadata["annotations"]!).Add(PublicPortsAnnotation, publicPorts);
+        documents.Add(new YDocument(new YMap().Add("apiVersion", "v1").Add("kind", "Service").Add("metadata", metadata).Add("spec", spec)));
+
+        foreach (var family in families)
+        {
+            var endpoints = new YSequence();
+            foreach (string address in family)
+            {
+                endpoints.Add(new YMap()
+                    .Add("addresses", new YSequence().Add(address))
+                    .Add("conditions", new YMap().Add("ready", true)));
+            }
+
+            var slicePorts = new YSequence();
+            foreach (var (name, targetPort) in ports)
+            {
+                slicePorts.Add(new YMap().Add("name", name).Add("protocol", "TCP").Add("port", targetPort));
+            }
+
+            YMap sliceMetadata = Metadata(owner, owner.Name + "-" + family.Key.ToLowerInvariant());
+            ((YMap)sliceMetadata["labels"]!)
+                .Add(ServiceNameLabel, owner.Name)
+                .Add(EndpointSliceManagedByLabel, EndpointSliceManagedByValue);
+            documents.Add(new YDocument(new YMap()
+                .Add("apiVersion", "discovery.k8s.io/v1")
+                .Add("kind", "EndpointSlice")
+                .Add("metadata", sliceMetadata)
+                .Add("addressType", family.Key)
+                .Add("endpoints", endpoints)
+                .Add("ports", slicePorts)));
+        }
+
+        if (options.LegacyEndpoints)
+        {
+            var subsetAddresses = new YSequence();
+            foreach (string address in addresses)
+            {
+                subsetAddresses.Add(new YMap().Add("ip", address));
+            }
+
+            var subsetPorts = new YSequence();
+            foreach (var (name, targetPort) in ports)
+            {
+                subsetPorts.Add(new YMap().Add("name", name).Add("protocol", "TCP").Add("port", targetPort));
+            }
+
+            documents.Add(new YDocument(new YMap()
+                .Add("apiVersion", "v1")
+                .Add("kind", "Endpoints")
+                .Add("metadata", Metadata(owner, owner.Name))
+                .Add("subsets", new YSequence().Add(new YMap().Add("addresses", subsetAddresses).Add("ports", subsetPorts)))));
+        }
+    }
+
+    /// <summary>Traefik v3 carries the PROXY protocol on a ServersTransportTCP; v2 on the route's service (deprecated in v3).</summary>
+    private string? AddProxyProtocolTransport(IExposeResource owner, ProxyProtocolVersion version)
+    {
+        if (version == ProxyProtocolVersion.None || owner.Flavor != ExposeFlavor.TraefikV3)
+        {
+            return null;
+        }
+
+        string name = owner.Name + ProxyProtocolTransportSuffix;
+        AddDocument(owner, TraefikApiVersion(owner), "ServersTransportTCP", name, new YMap()
+            .Add("proxyProtocol", new YMap().Add("version", ProxyProtocolNumber(version))));
+        return name;
+    }
+
+    private static YMap TcpService(IExposeResource owner, int port, ProxyProtocolVersion version, string? transport)
+    {
+        var service = new YMap().Add("name", owner.Name).Add("port", port);
+        if (transport is not null)
+        {
+            service.Add("serversTransport", transport);
+        }
+        else if (version != ProxyProtocolVersion.None)
+        {
+            service.Add("proxyProtocol", new YMap().Add("version", ProxyProtocolNumber(version)));
+        }
+
+        return service;
+    }
+
+    private void AddGatewayRoute(IExposeResource owner, string kind, string version, string name, string listener, IReadOnlyList<string>? hostnames, int port)
+    {
+        var parent = new YMap().Add("name", options.GatewayName);
+        if (options.GatewayNamespace is not null)
+        {
+            parent.Add("namespace", options.GatewayNamespace);
+        }
+
+        parent.Add("sectionName", listener);
+        var spec = new YMap().Add("parentRefs", new YSequence().Add(parent));
+        if (hostnames is not null)
+        {
+            var names = new YSequence();
+            foreach (string hostname in hostnames)
+            {
+                names.Add(hostname);
+            }
+
+            spec.Add("hostnames", names);
+        }
+
+        spec.Add("rules", new YSequence().Add(new YMap()
+            .Add("backendRefs", new YSequence().Add(new YMap().Add("name", owner.Name).Add("port", port)))));
+        AddDocument(owner, GatewayApiGroup + "/" + version, kind, name, spec);
+    }
+
+    /// <summary>
+    /// k3s installs Traefik with a HelmChart it owns; extra entry points go into the one HelmChartConfig
+    /// named traefik in kube-system. Its values replace the user's, so merge them by hand if one exists.
+    /// </summary>
+    private void AddHelmChartConfig(IReadOnlyList<TcpForward> forwards)
+    {
+        if (forwards.Count == 0)
+        {
+            return;
+        }
+
+        var ports = new YMap();
+        foreach (TcpForward forward in forwards)
+        {
+            ports.Add(forward.EntryPoint, new YMap()
+                .Add("port", TraefikContainerPort(forward.Port))
+                .Add("exposedPort", forward.Port)
+                .Add("protocol", "TCP")
+                .Add("expose", new YMap().Add("default", true)));
+        }
+
+        string values = YamlText.WriteFragment(new YMap().Add("ports", ports));
+        var metadata = new YMap()
+            .Add("name", "traefik")
+            .Add("namespace", "kube-system")
+            .Add("labels", new YMap().Add(ManagedByLabel, ManagedByValue))
+            .Add("annotations", new YMap().Add(OwnerAnnotation, string.Join(",", forwards.Select(OwnerValue))));
+        documents.Add(new YDocument(
+            new YMap()
+                .Add("apiVersion", HelmChartConfigApiVersion)
+                .Add("kind", "HelmChartConfig")
+                .Add("metadata", metadata)
+                .Add("spec", new YMap().Add("valuesContent", new YScalar(values, YScalarType.String) { Literal = true })),
+            "k3s: declares one Traefik entry point per forwarded port. Applying it restarts Traefik and replaces\nany valuesContent already in kube-system/traefik: merge by hand if you have one."));
+    }
+
+    private void AddDocument(IExposeResource owner, string apiVersion, string kind, string name, YMap spec)
+    {
+        documents.Add(new YDocument(new YMap()
+            .Add("apiVersion", apiVersion)
+            .Add("kind", kind)
+            .Add("metadata", Metadata(owner, name))
+            .Add("spec", spec)));
+    }
+
+    private static YMap Metadata(IExposeResource owner, string name) => new YMap()
+        .Add("name", name)
+        .Add("namespace", owner.Namespace)
+        .Add("labels", new YMap().Add(ManagedByLabel, ManagedByValue))
+        .Add("annotations", new YMap()
+            .Add(OwnerAnnotation, OwnerValue(owner))
+            .Add(FlavorAnnotation, owner.Flavor.ToString()));
+
+    private string TraefikApiVersion(IExposeResource owner) =>
+        (owner.Flavor == ExposeFlavor.TraefikV2 && options.LegacyTraefikApiGroup ? LegacyTraefikApiGroup : TraefikApiGroup) + "/" + ManifestConventions.TraefikApiVersion;
+
+    private string GatewayVersion() => options.GatewayRouteVersion == GatewayRouteVersion.V1 ? "v1" : "v1alpha2";
+
+    private static int ProxyProtocolNumber(ProxyProtocolVersion version) => version == ProxyProtocolVersion.V1 ? 1 : 2;
+}

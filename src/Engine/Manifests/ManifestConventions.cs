@@ -1,0 +1,50 @@
+namespace ClusterExpose.Engine.Manifests;
+
+/// <summary>Names, labels and annotations every rendered object follows; the importer reads the same ones back.</summary>
+public static class ManifestConventions
+{
+    public const string ManagedByLabel = "app.kubernetes.io/managed-by";
+    public const string ManagedByValue = "clusterexpose";
+
+    /// <summary>Names the model object an object belongs to, as <c>ExposedHost/name</c> or <c>TcpForward/name</c>.</summary>
+    public const string OwnerAnnotation = "clusterexpose.io/owner";
+
+    /// <summary>The flavor the objects were rendered for; a traefik.io rule alone cannot tell v2 syntax from v3.</summary>
+    public const string FlavorAnnotation = "clusterexpose.io/flavor";
+
+    /// <summary>The public ports, which live in Traefik's entry points rather than in any object of ours.</summary>
+    public const string PublicPortsAnnotation = "clusterexpose.io/public-ports";
+
+    public const string ServiceNameLabel = "kubernetes.io/service-name";
+    public const string EndpointSliceManagedByLabel = "endpointslice.kubernetes.io/managed-by";
+
+    /// <summary>Never the controller's own value (endpointslice-controller.k8s.io), or the controller would take the slice over.</summary>
+    public const string EndpointSliceManagedByValue = "clusterexpose";
+
+    public const string HttpPortName = "http";
+    public const string HttpsPortName = "https";
+    public const string TcpPortName = "tcp";
+
+    public const string HttpRouteSuffix = "-http";
+    public const string TlsRouteSuffix = "-https";
+    public const string TcpRouteSuffix = "-tcp";
+    public const string ProxyProtocolTransportSuffix = "-proxy-protocol";
+
+    public const string TraefikApiGroup = "traefik.io";
+    public const string LegacyTraefikApiGroup = "traefik.containo.us";
+    public const string TraefikApiVersion = "v1alpha1";
+    public const string GatewayApiGroup = "gateway.networking.k8s.io";
+    public const string HelmChartConfigApiVersion = "helm.cattle.io/v1";
+
+    public static string OwnerValue(IExposeResource resource) => resource switch
+    {
+        ExposedHost => "ExposedHost/" + resource.Name,
+        _ => "TcpForward/" + resource.Name,
+    };
+
+    /// <summary>
+    /// Traefik's Helm chart runs unprivileged, so a container port below 1024 cannot be bound; such
+    /// entry points listen on 10000 + port inside the pod and are exposed on the public port.
+    /// </summary>
+    public static int TraefikContainerPort(int publicPort) => publicPort >= 1024 ? publicPort : 10000 + publicPort;
+}

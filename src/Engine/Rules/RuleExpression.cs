@@ -1,0 +1,83 @@
+using System.Collections.Generic;
+
+namespace ClusterExpose.Engine.Rules;
+
+/// <summary>Traefik's two rule dialects.</summary>
+public enum RuleSyntax
+{
+    /// <summary>Traefik v2: multi-value matchers, {name:regex} templates.</summary>
+    V2,
+    /// <summary>Traefik v3: one value per matcher, Go regexps.</summary>
+    V3,
+}
+
+/// <summary>A parsed Traefik rule: matchers joined by &&, || and !.</summary>
+public abstract class RuleExpression
+{
+}
+
+/// <summary>A matcher call such as <c>HostSNI(`a.example.com`)</c>; <see cref="Position"/> is the offset of its name.</summary>
+public sealed class MatcherCall : RuleExpression
+{
+    public MatcherCall(string name, IReadOnlyList<string> arguments, int position)
+    {
+        Name = name;
+        Arguments = arguments;
+        Position = position;
+    }
+
+    public string Name { get; }
+
+    public IReadOnlyList<string> Arguments { get; }
+
+    public int Position { get; }
+}
+
+public sealed class AndExpression : RuleExpression
+{
+    public AndExpression(RuleExpression left, RuleExpression right)
+    {
+        Left = left;
+        Right = right;
+    }
+
+    public RuleExpression Left { get; }
+
+    public RuleExpression Right { get; }
+}
+
+public sealed class OrExpression : RuleExpression
+{
+    public OrExpression(RuleExpression left, RuleExpression right)
+    {
+        Left = left;
+        Right = right;
+    }
+
+    public RuleExpression Left { get; }
+
+    public RuleExpression Right { get; }
+}
+
+public sealed class NotExpression : RuleExpression
+{
+    public NotExpression(RuleExpression operand) => Operand = operand;
+
+    public RuleExpression Operand { get; }
+}
+
+/// <summary>Why a rule did not parse, and where (a zero-based character offset).</summary>
+public sealed class RuleParseError
+{
+    public RuleParseError(string message, int position)
+    {
+        Message = message;
+        Position = position;
+    }
+
+    public string Message { get; }
+
+    public int Position { get; }
+
+    public override string ToString() => $"{Message} (at position {Position})";
+}

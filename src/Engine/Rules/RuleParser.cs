@@ -1,0 +1,255 @@
+using System.Collections.Generic;
+using System.Text;
+
+namespace ClusterExpose.Engine.Rules;
+
+/// <summary>
+/// Parses Traefik rule text (both syntaxes share the grammar: matchers with string arguments,
+/// <c>!</c> binding tightest, then <c>&amp;&amp;</c>, then <c>||</c>, and parentheses). Strings are
+/// backtick raw strings or double-quoted Go string literals. Never throws: a malformed rule comes
+/// back as a <see cref="RuleParseError"/> with its position.
+/// </summary>
+public sealed class RuleParser
+{
+    private readonly string text;
+    private int position;
+    private RuleParseError? error;
+
+    private RuleParser(string text) => this.text = text;
+
+    public static bool TryParse(string? rule, out RuleExpression? expression, out RuleParseError? error)
+    {
+        var parser = new RuleParser(rule ?? string.Empty);
+        expression = parser.ParseOr();
+        if (parser.error is null)
+        {
+            parser.SkipSpace();
+            if (parser.position < parser.text.Length)
+            {
+                parser.Fail($"unexpected '{parser.text[parser.position]}' after a complete expression");
+            }
+        }
+
+        error = parser.error;
+        if (error is not null)
+        {
+            expression = null;
+            return false;
+        }
+
+        return true;
+    }
+
+    private RuleExpression? ParseOr()
+    {
+        RuleExpression? left = ParseAnd();
+        while (left is not null && Accept("||"))
+        {
+            RuleExpression? right = ParseAnd();
+            if (right is null)
+            {
+                return null;
+            }
+
+            left = new OrExpression(left, right);
+        }
+
+        return left;
+    }
+
+    private RuleExpression? ParseAnd()
+    {
+        RuleExpression? left = ParseUnary();
+        while (left is not null && Accept("&&"))
+        {
+            RuleExpression? right = ParseUnary();
+            if (right is null)
+            {
+                return null;
+            }
+
+            left = new AndExpression(left, right);
+        }
+
+        return left;
+    }
+
+    private RuleExpression? ParseUnary()
+    {
+        SkipSpace();
+        if (Accept("!"))
+        {
+            RuleExpression? operand = ParseUnary();
+            return operand is null ? null : new NotExpression(operand);
+        }
+
+        if (Accept("("))
+        {
+            RuleExpression? inner = ParseOr();
+            if (inner is null)
+            {
+                return null;
+            }
+
+            if (!Accept(")"))
+            {
+                return Fail("expected ')'");
+            }
+
+            return inner;
+        }
+
+        return ParseMatcher();
+    }
+
+    private RuleExpression? ParseMatcher()
+    {
+        SkipSpace();
+        int start = position;
+        while (position < text.Length && (char.IsAsciiLetterOrDigit(text[position]) || text[position] == '_'))
+        {
+            position++;
+        }
+
+        if (position == start)
+        {
+            return Fail(position < text.Length ? $"expected a matcher name, found '{text[position]}'" : "expected a matcher name, found the end of the rule");
+        }
+
+        string name = text.Substring(start, position - start);
+        if (!Accept("("))
+        {
+            return Fail($"expected '(' after {name}");
+        }
+
+        var arguments = new List<string>();
+        SkipSpace();
+        if (!Accept(")"))
+        {
+            while (true)
+            {
+                string? argument = ParseString();
+                if (argument is null)
+                {
+                    return null;
+                }
+
+                arguments.Add(argument);
+                if (Accept(")"))
+                {
+                    break;
+                }
+
+                if (!Accept(","))
+                {
+                    return Fail($"expected ',' or ')' in the arguments of {name}");
+                }
+
+                // Traefik v2 tolerated a trailing comma before ')'.
+                if (Accept(")"))
+                {
+                    break;
+                }
+            }
+        }
+
+        return new MatcherCall(name, arguments, start);
+    }
+
+    private string? ParseString()
+    {
+        SkipSpace();
+        if (position >= text.Length)
+        {
+            Fail("expected a string, found the end of the rule");
+            return null;
+        }
+
+        int start = position;
+        char quote = text[position];
+        if (quote == '`')
+        {
+            int end = text.IndexOf('`', position + 1);
+            if (end < 0)
+            {
+                Fail("unterminated backtick string", start);
+                return null;
+            }
+
+            position = end + 1;
+            return text.Substring(start + 1, end - start - 1);
+        }
+
+        if (quote == '"')
+        {
+            var value = new StringBuilder();
+            position++;
+            while (position < text.Length)
+            {
+                char c = text[position++];
+                if (c == '"')
+                {
+                    return value.ToString();
+                }
+
+                if (c != '\\')
+                {
+                    value.Append(c);
+                    continue;
+                }
+
+                if (position >= text.Length)
+                {
+                    break;
+                }
+
+                char escaped = text[position++];
+                switch (escaped)
+                {
+                    case '"': value.Append('"'); break;
+                    case '\\': value.Append('\\'); break;
+                    case 'n': value.Append('\n'); break;
+                    case 't': value.Append('\t'); break;
+                    case 'r': value.Append('\r'); break;
+                    default:
+                        Fail($"unsupported escape '\\{escaped}' in a double-quoted string", position - 2);
+                        return null;
+                }
+            }
+
+            Fail("unterminated double-quoted string", start);
+            return null;
+        }
+
+        Fail(quote == '\'' ? "single quotes are not accepted; use backticks or double quotes" : $"expected a string in backticks or double quotes, found '{quote}'");
+        return null;
+    }
+
+    private bool Accept(string token)
+    {
+        SkipSpace();
+        if (string.CompareOrdinal(text, position, token, 0, token.Length) == 0)
+        {
+            position += token.Length;
+            return true;
+        }
+
+        return false;
+    }
+
+    private void SkipSpace()
+    {
+        while (position < text.Length && char.IsWhiteSpace(text[position]))
+        {
+            position++;
+        }
+    }
+
+    private RuleExpression? Fail(string message) => Fail(message, position);
+
+    private RuleExpression? Fail(string message, int at)
+    {
+        error ??= new RuleParseError(message, at);
+        return null;
+    }
+}

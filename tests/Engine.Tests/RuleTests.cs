@@ -1,0 +1,99 @@
+using ClusterExpose.Engine.Rules;
+using Xunit;
+
+namespace ClusterExpose.Engine.Tests;
+
+public sealed class RuleTests
+{
+    [Theory]
+    [InlineData(RuleSyntax.V3, false, "Host(`kl.example.top`) || HostRegexp(`^[a-z0-9-]+\\.kl\\.example\\.top$`)")]
+    [InlineData(RuleSyntax.V3, true, "Host(`kl.example.top`) || Host(`*.kl.example.top`)")]
+    [InlineData(RuleSyntax.V2, false, "Host(`kl.example.top`) || HostRegexp(`{subdomain:[a-z0-9-]+}.kl.example.top`)")]
+    public void WritesHttpRulesInEachSyntax(RuleSyntax syntax, bool native, string expected)
+    {
+        Assert.Equal(expected, HostRuleWriter.HttpRule(new[] { "kl.example.top", "*.kl.example.top" }, syntax, native));
+    }
+
+    [Fact]
+    public void V3TakesOneValuePerMatcherAndV2GroupsThem()
+    {
+        string[] names = { "a.example", "b.example" };
+        Assert.Equal("HostSNI(`a.example`) || HostSNI(`b.example`)", HostRuleWriter.SniRule(names, RuleSyntax.V3, false));
+        Assert.Equal("HostSNI(`a.example`, `b.example`)", HostRuleWriter.SniRule(names, RuleSyntax.V2, false));
+    }
+
+    [Theory]
+    [InlineData("Host(`a`)")]
+    [InlineData("Host(\"a\") && !PathPrefix(`/x`)")]
+    [InlineData("(Host(`a`) || Host(`b`)) && ClientIP(`10.0.0.0/8`)")]
+    [InlineData("Host(`a`, `b`,)")]
+    [InlineData("  HostSNI( `*` )  ")]
+    [InlineData("Header(`X-A`, `1`) || Method(`GET`)")]
+    public void ParsesWellFormedRules(string rule)
+    {
+        Assert.True(RuleParser.TryParse(rule, out RuleExpression? expression, out RuleParseError? error), error?.ToString());
+        Assert.NotNull(expression);
+    }
+
+    [Theory]
+    [InlineData("", 0, "expected a matcher name")]
+    [InlineData("Host(`a`", 8, "expected ',' or ')'")]
+    [InlineData("Host(`a) ", 5, "unterminated backtick")]
+    [InlineData("Host('a')", 5, "single quotes")]
+    [InlineData("Host(`a`) &&", 12, "expected a matcher name")]
+    [InlineData("Host(`a`) Host(`b`)", 10, "after a complete expression")]
+    [InlineData("(Host(`a`)", 10, "expected ')'")]
+    [InlineData("Host `a`", 5, "expected '(' after Host")]
+    [InlineData("Host(\"a\\qb\")", 7, "unsupported escape")]
+    public void ReportsParseErrorsWithTheirPosition(string rule, int position, string message)
+    {
+        Assert.False(RuleParser.TryParse(rule, out RuleExpression? expression, out RuleParseError? error));
+        Assert.Null(expression);
+        Assert.Equal(position, error!.Position);
+        Assert.Contains(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData("HostSNI(`kl.example.top`) || HostSNIRegexp(`^[a-z0-9-]+\\.kl\\.example\\.top$`)", "kl.example.top,*.kl.example.top")]
+    [InlineData("HostSNI(`kl.example.top`) || HostSNIRegexp(`^[^.]+\\.kl\\.example\\.top$`)", "kl.example.top,*.kl.example.top")]
+    [InlineData("HostSNI(`KL.example.top`, `b.example`)", "kl.example.top,b.example")]
+    [InlineData("HostSNIRegexp(`{sub:[a-z]+}.kl.example.top`)", "*.kl.example.top")]
+    [InlineData("HostSNI(`*.kl.example.top`)", "*.kl.example.top")]
+    public void ReadsHostNamesBackFromSniRules(string rule, string expected)
+    {
+        HostRuleReading reading = HostRuleReader.Read(rule, sni: true, declaredSyntax: null);
+        Assert.Null(reading.Unrepresentable);
+        Assert.Equal(expected.Split(','), reading.Hostnames);
+    }
+
+    [Theory]
+    [InlineData("HostRegexp(`^.+\\.kl\\.example\\.top$`)", "any depth")]
+    [InlineData("HostRegexp(`[a-z0-9-]+\\.kl\\.example\\.top`)", "not anchored")]
+    [InlineData("HostRegexp(`^[a-z0-9-]+\\.kl.example\\.top$`)", "not escaped")]
+    public void WarnsWhereAHandWrittenRegexpMeansSomethingElse(string rule, string warning)
+    {
+        HostRuleReading reading = HostRuleReader.Read(rule, sni: false, declaredSyntax: RuleSyntax.V3);
+        Assert.Null(reading.Unrepresentable);
+        Assert.Equal(new[] { "*.kl.example.top" }, reading.Hostnames);
+        Assert.Contains(reading.Warnings, w => w.Contains(warning));
+    }
+
+    [Theory]
+    [InlineData("Host(`a.example`) && PathPrefix(`/api`)", "&& or !")]
+    [InlineData("HostSNI(`*`)", "matches every name")]
+    [InlineData("HostRegexp(`^(foo|bar)\\.example$`)", "not a wildcard")]
+    [InlineData("ClientIP(`10.0.0.0/8`)", "not a host matcher")]
+    [InlineData("Host(`a", "does not parse")]
+    public void RefusesRulesThatAreNotAListOfNames(string rule, string reason)
+    {
+        HostRuleReading reading = HostRuleReader.Read(rule, sni: rule.Contains("SNI"), declaredSyntax: null);
+        Assert.NotNull(reading.Unrepresentable);
+        Assert.Contains(reason, reading.Unrepresentable);
+    }
+
+    [Fact]
+    public void EscapesEveryGoRegexpMetacharacter()
+    {
+        Assert.Equal("a\\.b\\+c\\*d\\?e\\(f\\)g\\|h\\[i\\]j\\{k\\}l\\^m\\$n\\\\o", HostRuleWriter.EscapeGoRegexp("a.b+c*d?e(f)g|h[i]j{k}l^m$n\\o"));
+    }
+}
