@@ -109,8 +109,10 @@ function Invoke-Test {
     }
 
     # Pester runs in a child process so the module under test is imported fresh, as a user would.
+    # Its counts come back through a file; its console output goes straight to ours.
+    $countsFile = Join-Path $testResults 'pester-counts.json'
     $pesterScript = {
-        param($PesterManifest, $TestsPath, $ModulePath, $ResultPath, $ToolPackages)
+        param($PesterManifest, $TestsPath, $ModulePath, $ResultPath, $ToolPackages, $CountsFile)
         $ErrorActionPreference = 'Stop'
         Import-Module $PesterManifest
         $env:CLUSTEREXPOSE_MODULE = $ModulePath
@@ -122,21 +124,22 @@ function Invoke-Test {
         $config.TestResult.Enabled = $true
         $config.TestResult.OutputPath = $ResultPath
         $result = Invoke-Pester -Configuration $config
-        "PESTER-COUNTS $($result.PassedCount) $($result.FailedCount + $result.SkippedCount + $result.NotRunCount + $result.FailedBlocksCount + $result.FailedContainersCount)"
+        # Skipped and not-run tests count as failed: a test that did not run proved nothing.
+        $notPassed = $result.FailedCount + $result.SkippedCount + $result.NotRunCount + $result.FailedBlocksCount + $result.FailedContainersCount
+        @{ Passed = $result.PassedCount; Failed = $notPassed } | ConvertTo-Json | Set-Content -LiteralPath $CountsFile
     }
     $pwsh = Join-Path $PSHOME 'pwsh'
-    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes(
-        "& { $pesterScript } '$pesterManifest' '$(Join-Path $root 'tests/Pester')' '$(Join-Path $staging 'ClusterExpose.psd1')' '$(Join-Path $testResults 'pester.xml')' '$toolPackages'"))
-    $pesterOutput = & $pwsh -NoProfile -NonInteractive -EncodedCommand $encoded
-    $pesterOutput | Where-Object { $_ -notlike 'PESTER-COUNTS *' } | ForEach-Object { Write-Host $_ }
-    $countLine = $pesterOutput | Where-Object { $_ -like 'PESTER-COUNTS *' } | Select-Object -Last 1
-    if (-not $countLine) {
-        throw 'Pester did not report its counts; the run failed before it finished.'
+    $arguments = @($pesterManifest, (Join-Path $root 'tests/Pester'), (Join-Path $staging 'ClusterExpose.psd1'), (Join-Path $testResults 'pester.xml'), $toolPackages, $countsFile) |
+        ForEach-Object { "'" + $_.Replace("'", "''") + "'" }
+    $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes("& { $pesterScript } $($arguments -join ' ')"))
+    & $pwsh -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand $encoded
+    if (-not (Test-Path -LiteralPath $countsFile)) {
+        throw "Pester did not report its counts; it failed before it finished (exit code $LASTEXITCODE)."
     }
-    $pesterCounts = $countLine.Split(' ')
-    $passed += [int] $pesterCounts[1]
-    $failed += [int] $pesterCounts[2]
-    Write-Host "Pester: $($pesterCounts[1]) passed, $($pesterCounts[2]) failed"
+    $pesterCounts = Get-Content -Raw -LiteralPath $countsFile | ConvertFrom-Json
+    $passed += [int] $pesterCounts.Passed
+    $failed += [int] $pesterCounts.Failed
+    Write-Host "Pester: $($pesterCounts.Passed) passed, $($pesterCounts.Failed) failed"
 
     Write-Host "$passed passed, $failed failed"
     if ($failed -gt 0) {

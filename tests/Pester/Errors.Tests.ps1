@@ -1,0 +1,94 @@
+# Every error path: a stable FullyQualifiedErrorId, the right category, and nothing produced.
+BeforeAll {
+    Import-Module $env:CLUSTEREXPOSE_MODULE -Force
+}
+
+Describe 'Input errors carry stable ids' {
+    It '<Name>' -ForEach @(
+        @{ Name = 'an invalid host name'; Id = 'InvalidHostname'; Command = { New-ExposedHost k65 'kl..example.top' 10.21.22.65 } }
+        @{ Name = 'a wildcard in the middle'; Id = 'InvalidHostname'; Command = { New-ExposedHost k65 'a.*.example.top' 10.21.22.65 } }
+        @{ Name = 'a host name as target'; Id = 'InvalidTargetAddress'; Command = { New-ExposedHost k65 kl.example.top private.example } }
+        @{ Name = 'an upper-case Service name'; Id = 'InvalidName'; Command = { New-ExposedHost K65 kl.example.top 10.21.22.65 } }
+        @{ Name = 'a namespace with underscores'; Id = 'InvalidNamespace'; Command = { New-ExposedHost k65 kl.example.top 10.21.22.65 -Namespace my_ns } }
+        @{ Name = 'port 0'; Id = 'InvalidPort'; Command = { New-ExposedHost k65 kl.example.top 10.21.22.65 -TargetHttpsPort 0 } }
+        @{ Name = 'port 70000'; Id = 'InvalidPort'; Command = { Add-TcpForward pg 70000 10.21.22.70 } }
+        @{ Name = 'PROXY protocol on the Gateway API'; Id = 'UnsupportedByFlavor'; Command = { New-ExposedHost k65 kl.example.top 10.21.22.65 -Flavor GatewayApi -ProxyProtocol V1 } }
+        @{ Name = 'PROXY protocol on a LoadBalancer forward'; Id = 'UnsupportedByMode'; Command = { Add-TcpForward ssh 22 10.21.22.9 -Mode LoadBalancer -ProxyProtocol V2 } }
+        @{ Name = 'a long forward name without an entry point'; Id = 'InvalidEntryPoint'; Command = { Add-TcpForward postgres-primary-db 5432 10.21.22.70 } }
+    ) {
+        # A script block takes no -ErrorAction: merge its error stream and split the records out.
+        $ErrorActionPreference = 'Continue'
+        $all = & $Command 2>&1
+        $err = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        $out = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
+        $out | Should -BeNullOrEmpty
+        $err.Count | Should -BeGreaterThan 0
+        $err[0].FullyQualifiedErrorId | Should -BeLike "$Id,ClusterExpose.Commands.*"
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err[0].Exception.Message | Should -Match "'"
+    }
+
+    It 'New-ExposedHost reports every problem, not just the first' {
+        $null = New-ExposedHost K kl.example.top 10.21.22.65 -Namespace Bad_NS -HttpPort 0 -ErrorAction SilentlyContinue -ErrorVariable err
+        ($err | ForEach-Object { $_.FullyQualifiedErrorId.Split(',')[0] }) | Should -Be @('InvalidName', 'InvalidNamespace', 'InvalidPort')
+    }
+
+    It 'Add-TcpForward refuses a public port already in the set and passes nothing on' {
+        $out = New-ExposedHost k65 kl.example.top 10.21.22.65 | Add-TcpForward tls 443 10.21.22.70 -ErrorAction SilentlyContinue -ErrorVariable err
+        $out | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'DuplicatePublicPort,ClusterExpose.Commands.AddTcpForwardCommand'
+    }
+
+    It 'a host name claimed twice in one set renders nothing' {
+        $a = New-ExposedHost a kl.example.top 10.21.22.65
+        $b = New-ExposedHost b kl.example.top 10.21.22.66
+        { $a, $b | ConvertTo-ExposeManifest -ErrorAction Stop } |
+            Should -Throw -ErrorId 'DuplicateHostname,ClusterExpose.Commands.ConvertToExposeManifestCommand'
+    }
+
+    It 'a loopback target is kept in the model but refused for Kubernetes, saying why' {
+        $h = New-ExposedHost local kl.example.top 127.0.0.1
+        $h.TargetAddress | Should -Be '127.0.0.1'
+        $out = $h | ConvertTo-ExposeManifest -ErrorAction SilentlyContinue -ErrorVariable err
+        $out | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'AddressRejectedByKubernetes,ClusterExpose.Commands.ConvertToExposeManifestCommand'
+        $err[0].Exception.Message | Should -Match 'loopback'
+        $err[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+    }
+
+    It 'an invalid set writes no file' {
+        $path = Join-Path $TestDrive 'never.yaml'
+        New-ExposedHost local kl.example.top 169.254.1.1 | Export-ExposeManifest -Path $path -ErrorAction SilentlyContinue -ErrorVariable err
+        $err[0].FullyQualifiedErrorId | Should -Be 'AddressRejectedByKubernetes,ClusterExpose.Commands.ExportExposeManifestCommand'
+        Test-Path $path | Should -BeFalse
+    }
+
+    It 'pipeline input that is not an exposure is refused by type' {
+        { 'kl.example.top' | ConvertTo-ExposeManifest -ErrorAction Stop } |
+            Should -Throw -ErrorId 'UnsupportedInputObject,ClusterExpose.Commands.ConvertToExposeManifestCommand'
+    }
+}
+
+Describe 'Manifest errors' {
+    It 'broken YAML is InvalidData with its line' {
+        $path = Join-Path $TestDrive 'broken.yaml'
+        "apiVersion: v1`nkind: Service`nmetadata: {name: x`n" | Set-Content $path
+        $out = Import-ExposeManifest $path -ErrorAction SilentlyContinue -ErrorVariable err
+        $out | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'ManifestSyntaxError,ClusterExpose.Commands.ImportExposeManifestCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        $err[0].Exception.Message | Should -Match 'line \d+'
+    }
+
+    It 'a missing file is ObjectNotFound' {
+        { Import-ExposeManifest (Join-Path $TestDrive 'nope.yaml') -ErrorAction Stop } |
+            Should -Throw -ErrorId 'FileNotFound,ClusterExpose.Commands.ImportExposeManifestCommand'
+    }
+
+    It 'a file with no objects is an error' {
+        $path = Join-Path $TestDrive 'empty.yaml'
+        "# nothing here`n" | Set-Content $path
+        { Import-ExposeManifest $path -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ManifestEmpty,ClusterExpose.Commands.ImportExposeManifestCommand'
+    }
+}

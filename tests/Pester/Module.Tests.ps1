@@ -1,0 +1,67 @@
+# The module as a package: its manifest, its exports, and its isolation from other modules' dependencies.
+BeforeAll {
+    $modulePath = $env:CLUSTEREXPOSE_MODULE
+    $moduleRoot = Split-Path $modulePath
+    $pwsh = Join-Path $PSHOME 'pwsh'
+}
+
+Describe 'Module manifest' {
+    BeforeAll {
+        $manifest = Test-ModuleManifest -Path $modulePath
+        $data = Import-PowerShellDataFile $modulePath
+    }
+
+    It 'declares PowerShell 7.4, Core only, with Gallery metadata' {
+        $manifest.PowerShellVersion | Should -Be ([version] '7.4')
+        $manifest.CompatiblePSEditions | Should -Be @('Core')
+        $manifest.Description | Should -Not -BeNullOrEmpty
+        $data.PrivateData.PSData.Tags | Should -Contain 'Kubernetes'
+        $data.PrivateData.PSData.ProjectUri | Should -Not -BeNullOrEmpty
+        $data.PrivateData.PSData.LicenseUri | Should -Not -BeNullOrEmpty
+        $data.PrivateData.PSData.ReleaseNotes | Should -Not -BeNullOrEmpty
+    }
+
+    It 'exports exactly the cmdlets it lists, and stamps its version into the assemblies' {
+        $module = Import-Module $modulePath -Force -PassThru
+        ($module.ExportedCmdlets.Keys | Sort-Object) | Should -Be ($data.CmdletsToExport | Sort-Object)
+        $assemblyVersion = [Reflection.AssemblyName]::GetAssemblyName((Join-Path $moduleRoot 'ClusterExpose.dll')).Version
+        '{0}.{1}.{2}' -f $assemblyVersion.Major, $assemblyVersion.Minor, $assemblyVersion.Build | Should -Be $data.ModuleVersion
+    }
+
+    It 'keeps the engine and its dependencies out of the module root' {
+        Get-ChildItem $moduleRoot -Filter *.dll | ForEach-Object Name | Sort-Object | Should -Be @('ClusterExpose.dll', 'ClusterExpose.Model.dll')
+        Test-Path (Join-Path $moduleRoot 'dependencies/ClusterExpose.Engine.dll') | Should -BeTrue
+        Test-Path (Join-Path $moduleRoot 'dependencies/YamlDotNet.dll') | Should -BeTrue
+    }
+}
+
+Describe 'Dependency isolation' {
+    It 'works in a session that loaded another YamlDotNet first, and leaves that one working' {
+        $otherYaml = Join-Path $env:CLUSTEREXPOSE_TOOLS 'yamldotnet/16.3.0/lib/net8.0/YamlDotNet.dll'
+        Test-Path $otherYaml | Should -BeTrue -Because 'build/tools.proj downloads YamlDotNet 16.3.0 for this test'
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+Add-Type -Path '$otherYaml'
+`$before = [YamlDotNet.Serialization.SerializerBuilder]::new().Build().Serialize(@{ other = 'module' }).Trim()
+Import-Module '$modulePath'
+`$yaml = New-ExposedHost k65 kl.example.top 10.21.22.65 | ConvertTo-ExposeManifest
+`$after = [YamlDotNet.Serialization.SerializerBuilder]::new().Build().Serialize(@{ other = 'module' }).Trim()
+`$loaded = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'YamlDotNet' } |
+    ForEach-Object { '{0}@{1}' -f `$_.GetName().Version.Major, [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name }
+[pscustomobject]@{ Before = `$before; After = `$after; HasService = `$yaml -match 'kind: Service'; Loaded = (`$loaded | Sort-Object) -join ';' } | ConvertTo-Json -Compress
+"@
+        $json = & $pwsh -NoProfile -NonInteractive -Command $script
+        $LASTEXITCODE | Should -Be 0
+        $result = $json | Select-Object -Last 1 | ConvertFrom-Json
+        $result.Before | Should -Be 'other: module'
+        $result.After | Should -Be 'other: module'
+        $result.HasService | Should -BeTrue
+        $result.Loaded | Should -Be '16@Default;18@EngineLoadContext'
+    }
+
+    It 'does not load YamlDotNet or the engine at import' {
+        $script = "Import-Module '$modulePath'; [AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { `$_.GetName().Name } | Where-Object { `$_ -in 'YamlDotNet', 'ClusterExpose.Engine' }"
+        $loaded = & $pwsh -NoProfile -NonInteractive -Command $script
+        $loaded | Should -BeNullOrEmpty
+    }
+}
