@@ -84,6 +84,8 @@ function Get-TrxCount([string] $Path) {
 
 function Invoke-Test {
     Invoke-Build
+    # The install test installs the package exactly as a user would, so it is built first.
+    $repository = Invoke-Package -NoBuild
     $pesterManifest = Restore-Tools
     Remove-Item -Recurse -Force -ErrorAction Ignore $testResults
     $null = New-Item -ItemType Directory -Force $testResults
@@ -112,11 +114,12 @@ function Invoke-Test {
     # Its counts come back through a file; its console output goes straight to ours.
     $countsFile = Join-Path $testResults 'pester-counts.json'
     $pesterScript = {
-        param($PesterManifest, $TestsPath, $ModulePath, $ResultPath, $ToolPackages, $CountsFile)
+        param($PesterManifest, $TestsPath, $ModulePath, $ResultPath, $ToolPackages, $CountsFile, $Repository)
         $ErrorActionPreference = 'Stop'
         Import-Module $PesterManifest
         $env:CLUSTEREXPOSE_MODULE = $ModulePath
         $env:CLUSTEREXPOSE_TOOLS = $ToolPackages
+        $env:CLUSTEREXPOSE_REPOSITORY = $Repository
         $config = New-PesterConfiguration
         $config.Run.Path = $TestsPath
         $config.Run.PassThru = $true
@@ -129,7 +132,7 @@ function Invoke-Test {
         @{ Passed = $result.PassedCount; Failed = $notPassed } | ConvertTo-Json | Set-Content -LiteralPath $CountsFile
     }
     $pwsh = Join-Path $PSHOME 'pwsh'
-    $arguments = @($pesterManifest, (Join-Path $root 'tests/Pester'), (Join-Path $staging 'ClusterExpose.psd1'), (Join-Path $testResults 'pester.xml'), $toolPackages, $countsFile) |
+    $arguments = @($pesterManifest, (Join-Path $root 'tests/Pester'), (Join-Path $staging 'ClusterExpose.psd1'), (Join-Path $testResults 'pester.xml'), $toolPackages, $countsFile, $repository) |
         ForEach-Object { "'" + $_.Replace("'", "''") + "'" }
     $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes("& { $pesterScript } $($arguments -join ' ')"))
     & $pwsh -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand $encoded
@@ -156,26 +159,29 @@ function Invoke-Demo {
     }
 }
 
-function Invoke-Package {
-    Invoke-Build
+function Invoke-Package([switch] $NoBuild) {
+    if (-not $NoBuild) {
+        Invoke-Build
+    }
     $repository = Join-Path $out 'repository'
     Remove-Item -Recurse -Force -ErrorAction Ignore $repository
     $null = New-Item -ItemType Directory -Force $repository
     $name = "ClusterExposeBuild-$PID"
-    Register-PSResourceRepository -Name $name -Uri $repository -Trusted
+    $null = Register-PSResourceRepository -Name $name -Uri $repository -Trusted
     try {
-        Publish-PSResource -Path $staging -Repository $name -SkipDependenciesCheck
+        $null = Publish-PSResource -Path $staging -Repository $name -SkipDependenciesCheck
     }
     finally {
-        Unregister-PSResourceRepository -Name $name
+        $null = Unregister-PSResourceRepository -Name $name
     }
     Get-ChildItem $repository -Filter '*.nupkg' | ForEach-Object { Write-Host "Wrote $($_.FullName)" }
+    return $repository
 }
 
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
-    'Package' { Invoke-Package }
+    'Package' { $null = Invoke-Package }
     'Clean' { Remove-Item -Recurse -Force -ErrorAction Ignore $out }
 }

@@ -65,3 +65,56 @@ Import-Module '$modulePath'
         $loaded | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Installing from a repository' {
+    It 'installs with Install-PSResource from a local folder repository and runs the scenario' {
+        $repository = $env:CLUSTEREXPOSE_REPOSITORY
+        Get-ChildItem $repository -Filter 'ClusterExpose.*.nupkg' | Should -HaveCount 1
+        # A private HOME keeps the repository registration and the installed module out of the user's own.
+        $script = @"
+`$ErrorActionPreference = 'Stop'
+Register-PSResourceRepository -Name build -Uri '$repository' -Trusted
+Install-PSResource -Name ClusterExpose -Repository build -Scope CurrentUser -TrustRepository
+Import-Module ClusterExpose
+`$module = Get-Module ClusterExpose
+`$yaml = New-ExposedHost k65 kl.example.top 10.21.22.65 -IncludeSubdomains | ConvertTo-ExposeManifest
+[pscustomobject]@{ Base = `$module.ModuleBase; Version = `$module.Version.ToString(); Routes = ([regex]::Matches(`$yaml, 'kind: IngressRoute')).Count } | ConvertTo-Json -Compress
+"@
+        $privateHome = Join-Path $TestDrive 'home'
+        $null = New-Item -ItemType Directory $privateHome
+        $savedHome = $env:HOME
+        try {
+            $env:HOME = $privateHome
+            $json = & $pwsh -NoProfile -NonInteractive -Command $script
+        }
+        finally {
+            $env:HOME = $savedHome
+        }
+        $LASTEXITCODE | Should -Be 0
+        $result = $json | Select-Object -Last 1 | ConvertFrom-Json
+        $result.Base | Should -BeLike "$privateHome*"
+        $result.Version | Should -Be (Import-PowerShellDataFile $modulePath).ModuleVersion
+        $result.Routes | Should -Be 2
+    }
+
+    It 'ships only what the module needs' {
+        Add-Type -AssemblyName System.IO.Compression.FileSystem
+        $package = Get-ChildItem $env:CLUSTEREXPOSE_REPOSITORY -Filter 'ClusterExpose.*.nupkg' | Select-Object -First 1
+        $zip = [IO.Compression.ZipFile]::OpenRead($package.FullName)
+        try {
+            $files = $zip.Entries.FullName | Where-Object { $_ -notmatch '^(_rels/|package/|\[Content_Types\]\.xml$|ClusterExpose\.nuspec$)' } | Sort-Object
+        }
+        finally {
+            $zip.Dispose()
+        }
+        $files | Should -Be @(
+            'ClusterExpose.dll'
+            'ClusterExpose.Format.ps1xml'
+            'ClusterExpose.Model.dll'
+            'ClusterExpose.psd1'
+            'dependencies/ClusterExpose.Engine.dll'
+            'dependencies/YamlDotNet.dll'
+            'en-US/about_ClusterExpose.help.txt'
+        )
+    }
+}

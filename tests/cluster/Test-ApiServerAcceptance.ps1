@@ -1,0 +1,42 @@
+<#
+.SYNOPSIS
+    Checks every golden manifest against a real Kubernetes API server with server-side dry run.
+.DESCRIPTION
+    Not part of the automated suite, because no API server runs where CI does. Point kubectl at a
+    disposable cluster (Kubernetes 1.36 with the Traefik v3.7 CRDs (traefik.io), the Traefik v2.11 CRDs
+    (traefik.containo.us), the Gateway API v1.6.1 experimental CRDs and k3s's HelmChartConfig CRD
+    installed), then run this script. Each file is sent with
+    kubectl apply --server-side --dry-run=server --validate=strict; nothing is persisted.
+    The namespaces the manifests use are created first (dry run cannot create them).
+.EXAMPLE
+    dotnet pwsh ./tests/cluster/Test-ApiServerAcceptance.ps1
+#>
+[CmdletBinding()]
+param(
+    [string] $GoldenPath = (Join-Path $PSScriptRoot '../Engine.Tests/Golden')
+)
+
+$ErrorActionPreference = 'Stop'
+if (-not (Get-Command kubectl -ErrorAction Ignore)) {
+    throw 'kubectl is not on PATH.'
+}
+
+$failures = 0
+$files = Get-ChildItem $GoldenPath -Recurse -Filter expected.yaml
+foreach ($file in $files) {
+    $namespaces = Select-String -LiteralPath $file.FullName -Pattern '^\s+namespace:\s*(\S+)' | ForEach-Object { $_.Matches[0].Groups[1].Value } | Sort-Object -Unique
+    foreach ($ns in $namespaces) {
+        kubectl create namespace $ns --dry-run=client -o yaml | kubectl apply -f - | Out-Null
+    }
+    $output = kubectl apply --server-side --dry-run=server --validate=strict --field-manager=clusterexpose -f $file.FullName 2>&1
+    if ($LASTEXITCODE -eq 0) {
+        Write-Host "accepted  $($file.Directory.Name)"
+    }
+    else {
+        $failures++
+        Write-Host "REJECTED  $($file.Directory.Name)" -ForegroundColor Red
+        $output | ForEach-Object { Write-Host "    $_" }
+    }
+}
+Write-Host "$($files.Count - $failures) accepted, $failures rejected"
+if ($failures -gt 0) { exit 1 }
