@@ -92,6 +92,17 @@ public sealed class RuleTests
     }
 
     [Fact]
+    public void AndBindsTighterThanOrAndNotTighterThanAnd()
+    {
+        Assert.True(RuleParser.TryParse("Host(`a`) || !Host(`b`) && Host(`c`)", out RuleExpression? expression, out _));
+        var or = Assert.IsType<OrExpression>(expression);
+        Assert.Equal("a", Assert.IsType<MatcherCall>(or.Left).Arguments[0]);
+        var and = Assert.IsType<AndExpression>(or.Right);
+        Assert.Equal("b", Assert.IsType<MatcherCall>(Assert.IsType<NotExpression>(and.Left).Operand).Arguments[0]);
+        Assert.Equal("c", Assert.IsType<MatcherCall>(and.Right).Arguments[0]);
+    }
+
+    [Fact]
     public void EscapesEveryGoRegexpMetacharacter()
     {
         Assert.Equal("a\\.b\\+c\\*d\\?e\\(f\\)g\\|h\\[i\\]j\\{k\\}l\\^m\\$n\\\\o", HostRuleWriter.EscapeGoRegexp("a.b+c*d?e(f)g|h[i]j{k}l^m$n\\o"));

@@ -199,7 +199,8 @@ public sealed class ManifestBuilder
         if (options.LegacyEndpoints)
         {
             var subsetAddresses = new YSequence();
-            foreach (string address in addresses)
+            // Family by family, as the slices list them, so that reading either back gives one order.
+            foreach (string address in families.SelectMany(f => f))
             {
                 subsetAddresses.Add(new YMap().Add("ip", address));
             }

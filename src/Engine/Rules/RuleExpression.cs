@@ -33,9 +33,10 @@ public sealed class MatcherCall : RuleExpression
     public int Position { get; }
 }
 
-public sealed class AndExpression : RuleExpression
+/// <summary>Two operands joined by <c>&amp;&amp;</c> or <c>||</c>.</summary>
+public abstract class BinaryExpression : RuleExpression
 {
-    public AndExpression(RuleExpression left, RuleExpression right)
+    protected BinaryExpression(RuleExpression left, RuleExpression right)
     {
         Left = left;
         Right = right;
@@ -46,17 +47,20 @@ public sealed class AndExpression : RuleExpression
     public RuleExpression Right { get; }
 }
 
-public sealed class OrExpression : RuleExpression
+public sealed class AndExpression : BinaryExpression
+{
+    public AndExpression(RuleExpression left, RuleExpression right)
+        : base(left, right)
+    {
+    }
+}
+
+public sealed class OrExpression : BinaryExpression
 {
     public OrExpression(RuleExpression left, RuleExpression right)
+        : base(left, right)
     {
-        Left = left;
-        Right = right;
     }
-
-    public RuleExpression Left { get; }
-
-    public RuleExpression Right { get; }
 }
 
 public sealed class NotExpression : RuleExpression

@@ -40,35 +40,25 @@ public sealed class RuleParser
         return true;
     }
 
-    private RuleExpression? ParseOr()
+    private RuleExpression? ParseOr() =>
+        ParseBinary("||", ParseAnd, (left, right) => new OrExpression(left, right));
+
+    private RuleExpression? ParseAnd() =>
+        ParseBinary("&&", ParseUnary, (left, right) => new AndExpression(left, right));
+
+    /// <summary>A left-associative chain of <paramref name="operand"/>s joined by <paramref name="op"/>.</summary>
+    private RuleExpression? ParseBinary(string op, System.Func<RuleExpression?> operand, System.Func<RuleExpression, RuleExpression, RuleExpression> combine)
     {
-        RuleExpression? left = ParseAnd();
-        while (left is not null && Accept("||"))
+        RuleExpression? left = operand();
+        while (left is not null && Accept(op))
         {
-            RuleExpression? right = ParseAnd();
+            RuleExpression? right = operand();
             if (right is null)
             {
                 return null;
             }
 
-            left = new OrExpression(left, right);
-        }
-
-        return left;
-    }
-
-    private RuleExpression? ParseAnd()
-    {
-        RuleExpression? left = ParseUnary();
-        while (left is not null && Accept("&&"))
-        {
-            RuleExpression? right = ParseUnary();
-            if (right is null)
-            {
-                return null;
-            }
-
-            left = new AndExpression(left, right);
+            left = combine(left, right);
         }
 
         return left;
