@@ -61,7 +61,12 @@ public sealed class ManifestBuilder
     {
         foreach (IExposeResource resource in resources)
         {
-            IReadOnlyList<string> addresses = resource is ExposedHost h ? h.TargetAddress : ((TcpForward)resource).TargetAddress;
+            IReadOnlyList<string> addresses = resource switch
+            {
+                ExposedHost host => host.TargetAddress,
+                TcpForward forward => forward.TargetAddress,
+                _ => Array.Empty<string>(),
+            };
             foreach (string address in addresses)
             {
                 string? rejection = AddressRules.KubernetesEndpointRejection(address);

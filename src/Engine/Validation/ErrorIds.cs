@@ -6,6 +6,7 @@ namespace ClusterExpose.Engine.Validation;
 /// </summary>
 public static class ErrorIds
 {
+    public const string UnsupportedResource = "UnsupportedResource";
     public const string InvalidName = "InvalidName";
     public const string InvalidNamespace = "InvalidNamespace";
     public const string MissingHostname = "MissingHostname";

@@ -15,14 +15,14 @@ public static class ExposeValidator
     {
         ExposedHost host => ValidateHost(host),
         TcpForward forward => ValidateForward(forward),
-        _ => new[] { Invalid(ErrorIds.InvalidName, "InputObject", resource?.GetType().Name, "is not an ExposedHost or a TcpForward.") },
+        _ => new[] { Invalid(ErrorIds.UnsupportedResource, "InputObject", resource?.GetType().Name, "is not an ExposedHost or a TcpForward.") },
     };
 
     public static IReadOnlyList<ClusterExposeException> ValidateHost(ExposedHost host)
     {
         var errors = new List<ClusterExposeException>();
-        CheckName(host.Name, host, errors);
-        CheckNamespace(host.Namespace, host, errors);
+        CheckName(host.Name, errors);
+        CheckNamespace(host.Namespace, errors);
         if (host.Hostname.Count == 0)
         {
             errors.Add(Invalid(ErrorIds.MissingHostname, "Hostname", host.Name, "is empty; an exposed host needs at least one name."));
@@ -69,8 +69,8 @@ public static class ExposeValidator
     public static IReadOnlyList<ClusterExposeException> ValidateForward(TcpForward forward)
     {
         var errors = new List<ClusterExposeException>();
-        CheckName(forward.Name, forward, errors);
-        CheckNamespace(forward.Namespace, forward, errors);
+        CheckName(forward.Name, errors);
+        CheckNamespace(forward.Namespace, errors);
         CheckAddresses(forward.TargetAddress, errors);
         CheckPort("Port", forward.Port, errors);
         CheckPort("TargetPort", forward.TargetPort, errors);
@@ -119,24 +119,17 @@ public static class ExposeValidator
             errors.Add(Invalid(ErrorIds.DuplicateHostname, "Hostname", claim.Key, $"is claimed by more than one exposed host ({owners}); Traefik's choice between them is undefined."));
         }
 
-        var portClaims = new List<(int port, string owner)>();
-        foreach (IExposeResource resource in list)
+        // A public port carries one forward, and never one of the HTTP or HTTPS ports the exposed hosts listen on.
+        var webPorts = new HashSet<int>(list.OfType<ExposedHost>().SelectMany(h => new[] { h.HttpPort, h.HttpsPort }));
+        foreach (var port in list.OfType<TcpForward>().GroupBy(f => f.Port).Where(g => g.Count() > 1 || webPorts.Contains(g.Key)))
         {
-            if (resource is TcpForward forward)
+            var owners = port.Select(f => "TcpForward " + f.Name).ToList();
+            if (webPorts.Contains(port.Key))
             {
-                portClaims.Add((forward.Port, "TcpForward " + forward.Name));
+                owners.Add("the HTTP/HTTPS entry points");
             }
-        }
 
-        foreach (var web in list.OfType<ExposedHost>().SelectMany(h => new[] { h.HttpPort, h.HttpsPort }).Distinct())
-        {
-            portClaims.Add((web, "the HTTP/HTTPS entry points"));
-        }
-
-        foreach (var port in portClaims.GroupBy(p => p.port).Where(g => g.Count(p => p.owner.StartsWith("TcpForward", StringComparison.Ordinal)) >= 1 && g.Count() > 1))
-        {
-            string owners = string.Join(", ", port.Select(p => p.owner).Distinct());
-            errors.Add(Invalid(ErrorIds.DuplicatePublicPort, "Port", port.Key, $"is claimed more than once ({owners}); one public port carries one forward."));
+            errors.Add(Invalid(ErrorIds.DuplicatePublicPort, "Port", port.Key, $"is claimed more than once ({string.Join(", ", owners)}); one public port carries one forward."));
         }
 
         foreach (var entryPoint in list.OfType<TcpForward>().Where(f => f.Mode == TcpForwardMode.TraefikEntryPoint).GroupBy(f => f.EntryPoint).Where(g => g.Count() > 1))
@@ -150,7 +143,7 @@ public static class ExposeValidator
     internal static ClusterExposeException Invalid(string errorId, string field, object? value, string problem) =>
         new(errorId, ExposeErrorKind.InvalidArgument, $"{field} '{value}' {problem}", value);
 
-    private static void CheckName(string name, IExposeResource resource, List<ClusterExposeException> errors)
+    private static void CheckName(string name, List<ClusterExposeException> errors)
     {
         if (!KubernetesNames.IsDns1035Label(name))
         {
@@ -159,7 +152,7 @@ public static class ExposeValidator
         }
     }
 
-    private static void CheckNamespace(string ns, IExposeResource resource, List<ClusterExposeException> errors)
+    private static void CheckNamespace(string ns, List<ClusterExposeException> errors)
     {
         if (!KubernetesNames.IsDns1123Label(ns))
         {
