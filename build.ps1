@@ -31,6 +31,7 @@ $out = Join-Path $root 'out'
 $staging = Join-Path $out 'ClusterExpose'
 $toolPackages = Join-Path $out 'tools'
 $testResults = Join-Path $out 'test-results'
+$repository = Join-Path $out 'repository'
 $manifest = Import-PowerShellDataFile (Join-Path $root 'ClusterExpose.psd1')
 $version = $manifest.ModuleVersion
 
@@ -85,7 +86,7 @@ function Get-TrxCount([string] $Path) {
 function Invoke-Test {
     Invoke-Build
     # The install test installs the package exactly as a user would, so it is built first.
-    $repository = Invoke-Package -NoBuild
+    Invoke-Package -NoBuild
     $pesterManifest = Restore-Tools
     Remove-Item -Recurse -Force -ErrorAction Ignore $testResults
     $null = New-Item -ItemType Directory -Force $testResults
@@ -163,7 +164,6 @@ function Invoke-Package([switch] $NoBuild) {
     if (-not $NoBuild) {
         Invoke-Build
     }
-    $repository = Join-Path $out 'repository'
     Remove-Item -Recurse -Force -ErrorAction Ignore $repository
     $null = New-Item -ItemType Directory -Force $repository
     $name = "ClusterExposeBuild-$PID"
@@ -175,13 +175,12 @@ function Invoke-Package([switch] $NoBuild) {
         $null = Unregister-PSResourceRepository -Name $name
     }
     Get-ChildItem $repository -Filter '*.nupkg' | ForEach-Object { Write-Host "Wrote $($_.FullName)" }
-    return $repository
 }
 
 switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
-    'Package' { $null = Invoke-Package }
+    'Package' { Invoke-Package }
     'Clean' { Remove-Item -Recurse -Force -ErrorAction Ignore $out }
 }
