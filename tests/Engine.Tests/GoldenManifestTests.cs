@@ -39,14 +39,7 @@ public sealed class GoldenManifestTests
     {
         var (resources, _) = TestData.LoadCase(name);
         string yaml = File.ReadAllText(Path.Combine(TestData.Folder("Golden"), name, "expected.yaml"));
-        ImportResult imported = ManifestImporter.Import(yaml, name);
-        Assert.Empty(imported.Errors);
-        Assert.Empty(imported.Warnings);
-        Assert.Equal(resources.Count, imported.Resources.Count);
-        foreach (IExposeResource resource in resources)
-        {
-            Assert.Contains(resource, imported.Resources);
-        }
+        TestData.AssertImportsBackTo(resources, yaml, name);
     }
 
     [Theory]

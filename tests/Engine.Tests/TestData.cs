@@ -57,6 +57,21 @@ internal static class TestData
         return (resources, options);
     }
 
+    /// <summary>Imports <paramref name="yaml"/> and asserts it reads back to exactly <paramref name="expected"/>, silently.</summary>
+    public static ImportResult AssertImportsBackTo(IReadOnlyCollection<IExposeResource> expected, string yaml, string source)
+    {
+        ImportResult imported = ManifestImporter.Import(yaml, source);
+        Xunit.Assert.Empty(imported.Errors);
+        Xunit.Assert.Empty(imported.Warnings);
+        Xunit.Assert.Equal(expected.Count, imported.Resources.Count);
+        foreach (IExposeResource resource in expected)
+        {
+            Xunit.Assert.Contains(resource, imported.Resources);
+        }
+
+        return imported;
+    }
+
     private static string? Str(JsonElement e, string name) => e.TryGetProperty(name, out JsonElement v) ? v.GetString() : null;
 
     private static int? Int(JsonElement e, string name) => e.TryGetProperty(name, out JsonElement v) ? v.GetInt32() : null;

@@ -2,7 +2,23 @@
 BeforeAll {
     $modulePath = $env:CLUSTEREXPOSE_MODULE
     $moduleRoot = Split-Path $modulePath
-    $pwsh = Join-Path $PSHOME 'pwsh'
+
+    # Runs a script in a new pwsh process (optionally with its own HOME), so what it loads is its own;
+    # the script ends by writing one JSON object, which comes back parsed.
+    function Invoke-FreshSession([string] $Script, [string] $HomeDirectory) {
+        $savedHome = $env:HOME
+        try {
+            if ($HomeDirectory) {
+                $env:HOME = $HomeDirectory
+            }
+            $output = & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command $Script
+        }
+        finally {
+            $env:HOME = $savedHome
+        }
+        $LASTEXITCODE | Should -Be 0 -Because "the child session failed: $output"
+        $output | Select-Object -Last 1 | ConvertFrom-Json
+    }
 }
 
 Describe 'Module manifest' {
@@ -50,9 +66,7 @@ Import-Module '$modulePath'
     ForEach-Object { '{0}@{1}' -f `$_.GetName().Version.Major, [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name }
 [pscustomobject]@{ Before = `$before; After = `$after; HasService = `$yaml -match 'kind: Service'; Loaded = (`$loaded | Sort-Object) -join ';' } | ConvertTo-Json -Compress
 "@
-        $json = & $pwsh -NoProfile -NonInteractive -Command $script
-        $LASTEXITCODE | Should -Be 0
-        $result = $json | Select-Object -Last 1 | ConvertFrom-Json
+        $result = Invoke-FreshSession $script
         $result.Before | Should -Be 'other: module'
         $result.After | Should -Be 'other: module'
         $result.HasService | Should -BeTrue
@@ -60,9 +74,11 @@ Import-Module '$modulePath'
     }
 
     It 'does not load YamlDotNet or the engine at import' {
-        $script = "Import-Module '$modulePath'; [AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { `$_.GetName().Name } | Where-Object { `$_ -in 'YamlDotNet', 'ClusterExpose.Engine' }"
-        $loaded = & $pwsh -NoProfile -NonInteractive -Command $script
-        $loaded | Should -BeNullOrEmpty
+        $script = "Import-Module '$modulePath'; @([AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { `$_.GetName().Name }) | ConvertTo-Json -Compress"
+        $loaded = Invoke-FreshSession $script
+        $loaded | Should -Contain 'ClusterExpose'
+        $loaded | Should -Not -Contain 'YamlDotNet'
+        $loaded | Should -Not -Contain 'ClusterExpose.Engine'
     }
 }
 
@@ -82,16 +98,7 @@ Import-Module ClusterExpose
 "@
         $privateHome = Join-Path $TestDrive 'home'
         $null = New-Item -ItemType Directory $privateHome
-        $savedHome = $env:HOME
-        try {
-            $env:HOME = $privateHome
-            $json = & $pwsh -NoProfile -NonInteractive -Command $script
-        }
-        finally {
-            $env:HOME = $savedHome
-        }
-        $LASTEXITCODE | Should -Be 0
-        $result = $json | Select-Object -Last 1 | ConvertFrom-Json
+        $result = Invoke-FreshSession $script -HomeDirectory $privateHome
         $result.Base | Should -BeLike "$privateHome*"
         $result.Version | Should -Be (Import-PowerShellDataFile $modulePath).ModuleVersion
         $result.Routes | Should -Be 2
