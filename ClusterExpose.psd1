@@ -18,6 +18,8 @@
         'ConvertTo-ExposeManifest'
         'Export-ExposeManifest'
         'Import-ExposeManifest'
+        'Test-SniRoute'
+        'Convert-TraefikRule'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

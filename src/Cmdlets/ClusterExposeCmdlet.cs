@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Management.Automation;
 
 namespace ClusterExpose.Commands;
@@ -7,6 +9,8 @@ namespace ClusterExpose.Commands;
 public abstract class ClusterExposeCmdlet : PSCmdlet
 {
     internal const string UnsupportedInputObjectErrorId = "UnsupportedInputObject";
+    internal const string FileNotFoundErrorId = "FileNotFound";
+    internal const string ReadFailedErrorId = "ReadFailed";
 
     internal static ErrorCategory CategoryOf(ExposeErrorKind kind) => kind switch
     {
@@ -14,6 +18,10 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
         ExposeErrorKind.InvalidData => ErrorCategory.InvalidData,
         ExposeErrorKind.ResourceExists => ErrorCategory.ResourceExists,
         ExposeErrorKind.ObjectNotFound => ErrorCategory.ObjectNotFound,
+        ExposeErrorKind.NotImplemented => ErrorCategory.NotImplemented,
+        ExposeErrorKind.ConnectionError => ErrorCategory.ConnectionError,
+        ExposeErrorKind.OperationTimeout => ErrorCategory.OperationTimeout,
+        ExposeErrorKind.ProtocolError => ErrorCategory.ProtocolError,
         _ => ErrorCategory.NotSpecified,
     };
 
@@ -52,5 +60,57 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
             ErrorCategory.InvalidType,
             value));
         return false;
+    }
+
+    /// <summary>Resolves manifest paths (wildcards unless <paramref name="literal"/>); a path that names no file is an error record.</summary>
+    internal IEnumerable<string> ResolveManifestFiles(IEnumerable<string> paths, bool literal)
+    {
+        foreach (string path in paths)
+        {
+            var resolved = new List<string>();
+            try
+            {
+                if (literal)
+                {
+                    resolved.Add(SessionState.Path.GetUnresolvedProviderPathFromPSPath(path));
+                }
+                else
+                {
+                    resolved.AddRange(GetResolvedProviderPathFromPSPath(path, out _));
+                }
+            }
+            catch (ItemNotFoundException)
+            {
+            }
+
+            resolved.RemoveAll(p => !File.Exists(p));
+            if (resolved.Count == 0)
+            {
+                WriteError(new ErrorRecord(
+                    new FileNotFoundException($"No manifest file was found at '{path}'.", path),
+                    FileNotFoundErrorId,
+                    ErrorCategory.ObjectNotFound,
+                    path));
+            }
+
+            foreach (string file in resolved)
+            {
+                yield return file;
+            }
+        }
+    }
+
+    /// <summary>Reads a manifest file; a failure is an error record and null.</summary>
+    internal string? ReadManifestFile(string file)
+    {
+        try
+        {
+            return File.ReadAllText(file);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            WriteError(new ErrorRecord(exception, ReadFailedErrorId, ErrorCategory.ReadError, file));
+            return null;
+        }
     }
 }

@@ -13,8 +13,6 @@ public sealed class ImportExposeManifestCommand : ClusterExposeCmdlet
 {
     private const string PathParameterSet = "Path";
     private const string LiteralPathParameterSet = "LiteralPath";
-    internal const string FileNotFoundErrorId = "FileNotFound";
-    internal const string ReadFailedErrorId = "ReadFailed";
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = PathParameterSet)]
     [SupportsWildcards]
@@ -26,16 +24,11 @@ public sealed class ImportExposeManifestCommand : ClusterExposeCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (string file in ResolveFiles())
+        foreach (string file in ResolveManifestFiles(ParameterSetName == LiteralPathParameterSet ? LiteralPath : Path, ParameterSetName == LiteralPathParameterSet))
         {
-            string text;
-            try
+            string? text = ReadManifestFile(file);
+            if (text is null)
             {
-                text = File.ReadAllText(file);
-            }
-            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-            {
-                WriteError(new ErrorRecord(exception, ReadFailedErrorId, ErrorCategory.ReadError, file));
                 continue;
             }
 
@@ -49,44 +42,6 @@ public sealed class ImportExposeManifestCommand : ClusterExposeCmdlet
             foreach (IExposeResource resource in result.Resources)
             {
                 WriteObject(resource);
-            }
-        }
-    }
-
-    private IEnumerable<string> ResolveFiles()
-    {
-        bool literal = ParameterSetName == LiteralPathParameterSet;
-        foreach (string path in literal ? LiteralPath : Path)
-        {
-            var resolved = new List<string>();
-            try
-            {
-                if (literal)
-                {
-                    resolved.Add(SessionState.Path.GetUnresolvedProviderPathFromPSPath(path));
-                }
-                else
-                {
-                    resolved.AddRange(GetResolvedProviderPathFromPSPath(path, out _));
-                }
-            }
-            catch (ItemNotFoundException)
-            {
-            }
-
-            resolved.RemoveAll(p => !File.Exists(p));
-            if (resolved.Count == 0)
-            {
-                WriteError(new ErrorRecord(
-                    new FileNotFoundException($"No manifest file was found at '{path}'.", path),
-                    FileNotFoundErrorId,
-                    ErrorCategory.ObjectNotFound,
-                    path));
-            }
-
-            foreach (string file in resolved)
-            {
-                yield return file;
             }
         }
     }

@@ -36,4 +36,54 @@ public enum ExposeErrorKind
     ResourceExists,
     ObjectNotFound,
     NotImplemented,
+    /// <summary>A connection was refused, reset or closed, or a name did not resolve.</summary>
+    ConnectionError,
+    OperationTimeout,
+    /// <summary>The peer spoke, but not the protocol expected (a TLS alert, a non-HTTP answer).</summary>
+    ProtocolError,
+}
+
+/// <summary>What kind of router answered a connection.</summary>
+public enum RouteKind
+{
+    /// <summary>No router took the connection.</summary>
+    None,
+    /// <summary>A TCP router with TLS passthrough: the encrypted stream is forwarded untouched.</summary>
+    TcpPassthrough,
+    /// <summary>A TCP router that terminates TLS and forwards the decrypted stream.</summary>
+    TcpTerminate,
+    /// <summary>A TCP router without TLS (a forwarded port).</summary>
+    Tcp,
+    /// <summary>An HTTP router reached over plain HTTP.</summary>
+    Http,
+    /// <summary>An HTTP router reached over HTTPS: Traefik terminates TLS.</summary>
+    Https,
+    /// <summary>Traefik's own ACME TLS-ALPN-01 handler.</summary>
+    AcmeTlsAlpn,
+}
+
+/// <summary>How serious a lint finding is.</summary>
+public enum LintSeverity
+{
+    Information,
+    Warning,
+    Error,
+}
+
+/// <summary>What a live probe exercised.</summary>
+public enum ProbeMode
+{
+    /// <summary>A TLS handshake with the name as SNI.</summary>
+    Tls,
+    /// <summary>An HTTP/1.1 request with the name as Host header.</summary>
+    Http,
+    /// <summary>A TCP connection only.</summary>
+    Tcp,
+}
+
+/// <summary>The Traefik major version whose rule semantics apply.</summary>
+public enum TraefikVersion
+{
+    V3,
+    V2,
 }

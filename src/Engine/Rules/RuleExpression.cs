@@ -19,11 +19,12 @@ public abstract class RuleExpression
 /// <summary>A matcher call such as <c>HostSNI(`a.example.com`)</c>; <see cref="Position"/> is the offset of its name.</summary>
 public sealed class MatcherCall : RuleExpression
 {
-    public MatcherCall(string name, IReadOnlyList<string> arguments, int position)
+    public MatcherCall(string name, IReadOnlyList<string> arguments, int position, IReadOnlyList<int>? argumentPositions = null)
     {
         Name = name;
         Arguments = arguments;
         Position = position;
+        ArgumentPositions = argumentPositions ?? new int[arguments.Count];
     }
 
     public string Name { get; }
@@ -31,6 +32,9 @@ public sealed class MatcherCall : RuleExpression
     public IReadOnlyList<string> Arguments { get; }
 
     public int Position { get; }
+
+    /// <summary>The offset of each argument's opening quote, so that a bad value can be pointed at.</summary>
+    public IReadOnlyList<int> ArgumentPositions { get; }
 }
 
 /// <summary>Two operands joined by <c>&amp;&amp;</c> or <c>||</c>.</summary>

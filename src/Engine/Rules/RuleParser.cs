@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Text;
 
@@ -113,11 +114,14 @@ public sealed class RuleParser
         }
 
         var arguments = new List<string>();
+        var argumentPositions = new List<int>();
         SkipSpace();
         if (!Accept(")"))
         {
             while (true)
             {
+                SkipSpace();
+                int argumentStart = position;
                 string? argument = ParseString();
                 if (argument is null)
                 {
@@ -125,6 +129,7 @@ public sealed class RuleParser
                 }
 
                 arguments.Add(argument);
+                argumentPositions.Add(argumentStart);
                 if (Accept(")"))
                 {
                     break;
@@ -143,7 +148,7 @@ public sealed class RuleParser
             }
         }
 
-        return new MatcherCall(name, arguments, start);
+        return new MatcherCall(name, arguments, start, argumentPositions);
     }
 
     private string? ParseString()
@@ -193,18 +198,32 @@ public sealed class RuleParser
                     break;
                 }
 
+                int escapeStart = position - 1;
                 char escaped = text[position++];
-                switch (escaped)
+                string? decoded = escaped switch
                 {
-                    case '"': value.Append('"'); break;
-                    case '\\': value.Append('\\'); break;
-                    case 'n': value.Append('\n'); break;
-                    case 't': value.Append('\t'); break;
-                    case 'r': value.Append('\r'); break;
-                    default:
-                        Fail($"unsupported escape '\\{escaped}' in a double-quoted string", position - 2);
-                        return null;
+                    '"' => "\"",
+                    '\\' => "\\",
+                    'a' => "\a",
+                    'b' => "\b",
+                    'f' => "\f",
+                    'n' => "\n",
+                    'r' => "\r",
+                    't' => "\t",
+                    'v' => "\v",
+                    'x' => DecodeCodePoint(2),
+                    'u' => DecodeCodePoint(4),
+                    'U' => DecodeCodePoint(8),
+                    >= '0' and <= '7' => DecodeOctal(),
+                    _ => null,
+                };
+                if (decoded is null)
+                {
+                    Fail($"unsupported escape '\\{escaped}' in a double-quoted string", escapeStart);
+                    return null;
                 }
+
+                value.Append(decoded);
             }
 
             Fail("unterminated double-quoted string", start);
@@ -213,6 +232,44 @@ public sealed class RuleParser
 
         Fail(quote == '\'' ? "single quotes are not accepted; use backticks or double quotes" : $"expected a string in backticks or double quotes, found '{quote}'");
         return null;
+    }
+
+    /// <summary>Go's \xhh, \uhhhh and \Uhhhhhhhh: exactly <paramref name="digits"/> hex digits after the letter.</summary>
+    private string? DecodeCodePoint(int digits)
+    {
+        if (position + digits > text.Length
+            || !int.TryParse(text.AsSpan(position, digits), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out int value)
+            || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF))
+        {
+            return null;
+        }
+
+        position += digits;
+        return char.ConvertFromUtf32(value);
+    }
+
+    /// <summary>Go's \ooo: exactly three octal digits, the first already consumed.</summary>
+    private string? DecodeOctal()
+    {
+        int start = position - 1;
+        if (start + 3 > text.Length)
+        {
+            return null;
+        }
+
+        int value = 0;
+        for (int i = start; i < start + 3; i++)
+        {
+            if (text[i] < '0' || text[i] > '7')
+            {
+                return null;
+            }
+
+            value = (value * 8) + (text[i] - '0');
+        }
+
+        position = start + 3;
+        return value > 255 ? null : ((char)value).ToString();
     }
 
     private bool Accept(string token)

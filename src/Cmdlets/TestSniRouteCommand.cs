@@ -1,0 +1,271 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Net;
+using System.Threading;
+using ClusterExpose.Engine.Probes;
+using ClusterExpose.Engine.Routing;
+using ClusterExpose.Engine.Validation;
+
+namespace ClusterExpose.Commands;
+
+/// <summary>
+/// Says where a host name goes, as Traefik would decide it, over routes from model objects and
+/// manifest files; with -Lint, finds the mistakes in those routes; with -Server, asks a live endpoint.
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "SniRoute", DefaultParameterSetName = RouteParameterSet)]
+[OutputType(typeof(SniRouteResult), ParameterSetName = new[] { RouteParameterSet })]
+[OutputType(typeof(RouteLintFinding), ParameterSetName = new[] { LintParameterSet })]
+[OutputType(typeof(SniProbeResult), ParameterSetName = new[] { ProbeParameterSet })]
+public sealed class TestSniRouteCommand : ClusterExposeCmdlet
+{
+    internal const string NoRoutesErrorId = "NoRoutes";
+    internal const string InvalidClientIPErrorId = "InvalidClientIP";
+    internal const string UnknownEntryPointErrorId = "UnknownEntryPoint";
+    private const string RouteParameterSet = "Route";
+    private const string LintParameterSet = "Lint";
+    private const string ProbeParameterSet = "Probe";
+    private static readonly string[] DefaultAlpn = { "h2", "http/1.1" };
+
+    private readonly List<IExposeResource> resources = new();
+    private readonly CancellationTokenSource stopping = new();
+    private bool inputRejected;
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = RouteParameterSet)]
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ProbeParameterSet)]
+    public string[] Hostname { get; set; } = Array.Empty<string>();
+
+    [Parameter(ValueFromPipeline = true, ParameterSetName = RouteParameterSet)]
+    [Parameter(ValueFromPipeline = true, ParameterSetName = LintParameterSet)]
+    public object[] InputObject { get; set; } = Array.Empty<object>();
+
+    [Parameter(ParameterSetName = RouteParameterSet)]
+    [Parameter(ParameterSetName = LintParameterSet)]
+    [SupportsWildcards]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    [Parameter(ParameterSetName = RouteParameterSet)]
+    public string? EntryPoint { get; set; }
+
+    [Parameter(ParameterSetName = RouteParameterSet)]
+    public string? ClientIP { get; set; }
+
+    [Parameter(ParameterSetName = RouteParameterSet)]
+    [Parameter(ParameterSetName = ProbeParameterSet)]
+    public string[]? Alpn { get; set; }
+
+    [Parameter(ParameterSetName = RouteParameterSet)]
+    [Parameter(ParameterSetName = LintParameterSet)]
+    public TraefikVersion? TraefikVersion { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = LintParameterSet)]
+    public SwitchParameter Lint { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = ProbeParameterSet)]
+    public string Server { get; set; } = string.Empty;
+
+    [Parameter(ParameterSetName = ProbeParameterSet)]
+    [ValidateRange(1, 65535)]
+    public int Port { get; set; }
+
+    [Parameter(ParameterSetName = ProbeParameterSet)]
+    public SwitchParameter Http { get; set; }
+
+    [Parameter(ParameterSetName = ProbeParameterSet)]
+    public SwitchParameter Tcp { get; set; }
+
+    [Parameter(ParameterSetName = ProbeParameterSet)]
+    [ValidateRange(0.05, 600)]
+    public double TimeoutSec { get; set; } = 5;
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == ProbeParameterSet)
+        {
+            Probe();
+            return;
+        }
+
+        foreach (object input in InputObject)
+        {
+            inputRejected |= !TryCollect(input, resources);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (ParameterSetName == ProbeParameterSet || inputRejected)
+        {
+            return;
+        }
+
+        RouteTable? table = BuildTable();
+        if (table is null)
+        {
+            return;
+        }
+
+        if (Lint.IsPresent)
+        {
+            foreach (RouteLintFinding finding in RouteLinter.Lint(table))
+            {
+                WriteObject(finding);
+            }
+
+            return;
+        }
+
+        foreach (CompiledRouter rejected in table.Rejected)
+        {
+            WriteWarning($"Traefik refuses the rule of {rejected.Name}, so it routes nothing: {rejected.Diagnostics[0]}. Test-SniRoute -Lint lists every such problem.");
+        }
+
+        IPAddress? client = null;
+        if (ClientIP is not null && !IPAddress.TryParse(ClientIP, out client))
+        {
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException($"'{ClientIP}' is not an IP address."), InvalidClientIPErrorId, ErrorCategory.InvalidArgument, ClientIP));
+        }
+
+        IReadOnlyList<string> entryPoints = EntryPointsToAsk(table);
+        foreach (string name in Hostname)
+        {
+            string? normalized = NormalizeQuery(name);
+            if (normalized is null)
+            {
+                continue;
+            }
+
+            var query = new RouteQuery(normalized, client, Alpn);
+            foreach (string entryPoint in entryPoints)
+            {
+                bool tls = table.ExpectsTls(entryPoint);
+                WriteObject(table.Decide(entryPoint, query, tls).ToResult(normalized, entryPoint, tls));
+            }
+        }
+    }
+
+    protected override void StopProcessing() => stopping.Cancel();
+
+    private RouteTable? BuildTable()
+    {
+        var reading = new RouterReading();
+        var fileRoutes = new List<TraefikRouteObject>();
+        foreach (string file in ResolveManifestFiles(Path, literal: false))
+        {
+            string? text = ReadManifestFile(file);
+            if (text is not null)
+            {
+                fileRoutes.AddRange(RouterReader.FindRouteObjects(text, file, reading));
+            }
+        }
+
+        var modelRoutes = resources.Count > 0 ? RouterReader.FromResources(resources, reading) : Array.Empty<TraefikRouteObject>();
+        TraefikVersion version = TraefikVersion ?? RouterReader.InferVersion(fileRoutes, resources);
+        RouterReader.ReadRouters(fileRoutes.Concat(modelRoutes), version, reading);
+        foreach (string warning in reading.Warnings)
+        {
+            WriteWarning(warning);
+        }
+
+        WriteErrors(reading.Errors);
+        if (reading.Routers.Count == 0)
+        {
+            if (reading.Errors.Count == 0)
+            {
+                WriteError(new ErrorRecord(
+                    new PSArgumentException("There are no routes to test: pipe ExposedHost or TcpForward objects in, or name manifest files with -Path."),
+                    NoRoutesErrorId, ErrorCategory.InvalidArgument, null)
+                {
+                    ErrorDetails = new ErrorDetails("There are no routes to test.") { RecommendedAction = "New-ExposedHost ... | Test-SniRoute -Hostname <name>, or Test-SniRoute -Hostname <name> -Path <manifest.yaml>." },
+                });
+            }
+
+            return null;
+        }
+
+        return RouteTable.Build(reading.Routers);
+    }
+
+    private IReadOnlyList<string> EntryPointsToAsk(RouteTable table)
+    {
+        IReadOnlyList<string> all = table.EntryPoints.Count > 0 ? table.EntryPoints : new[] { string.Empty };
+        if (EntryPoint is not null)
+        {
+            if (table.EntryPoints.Count > 0 && !table.EntryPoints.Contains(EntryPoint))
+            {
+                WriteError(new ErrorRecord(
+                    new PSArgumentException($"No router names the entry point '{EntryPoint}'; the routes use {string.Join(", ", table.EntryPoints)}."),
+                    UnknownEntryPointErrorId, ErrorCategory.ObjectNotFound, EntryPoint));
+            }
+
+            return new[] { EntryPoint };
+        }
+
+        // Entry points that only forward ports (HostSNI(`*`)) would answer every name the same way: leave them out.
+        var byName = all.Where(table.RoutesByName).ToList();
+        return byName.Count > 0 ? byName : all;
+    }
+
+    private string? NormalizeQuery(string name)
+    {
+        string? problem = HostnameNormalizer.TryNormalize(name, out string normalized);
+        if (problem is null && HostnameNormalizer.IsWildcard(normalized))
+        {
+            problem = "a wildcard is a pattern, not a name a client sends; ask about a name under it";
+        }
+
+        if (problem is not null)
+        {
+            WriteError(ToErrorRecord(new ClusterExposeException(ErrorIds.InvalidHostname, ExposeErrorKind.InvalidArgument, $"'{name}' is not a host name to test: {problem}.", name)));
+            return null;
+        }
+
+        return normalized;
+    }
+
+    private void Probe()
+    {
+        ProbeMode mode = Tcp.IsPresent ? ProbeMode.Tcp : Http.IsPresent ? ProbeMode.Http : ProbeMode.Tls;
+        int port = Port != 0 ? Port : mode == ProbeMode.Http ? 80 : 443;
+        TimeSpan timeout = TimeSpan.FromSeconds(TimeoutSec);
+        for (int i = 0; i < Hostname.Length; i++)
+        {
+            string? name = NormalizeQuery(Hostname[i]);
+            if (name is null)
+            {
+                continue;
+            }
+
+            if (Hostname.Length > 1)
+            {
+                WriteProgress(new ProgressRecord(1, "Test-SniRoute", $"{mode} probe of {name} at {Server}:{port}") { PercentComplete = i * 100 / Hostname.Length });
+            }
+
+            try
+            {
+                SniProbeResult result = mode switch
+                {
+                    ProbeMode.Tcp => EndpointProbe.ProbeTcpAsync(name, Server, port, timeout, stopping.Token).GetAwaiter().GetResult(),
+                    ProbeMode.Http => EndpointProbe.ProbeHttpAsync(name, Server, port, timeout, stopping.Token).GetAwaiter().GetResult(),
+                    _ => EndpointProbe.ProbeTlsAsync(name, Server, port, Alpn ?? DefaultAlpn, timeout, stopping.Token).GetAwaiter().GetResult(),
+                };
+                WriteObject(result);
+            }
+            catch (ClusterExposeException exception)
+            {
+                if (stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                WriteError(ToErrorRecord(exception));
+            }
+        }
+
+        if (Hostname.Length > 1)
+        {
+            WriteProgress(new ProgressRecord(1, "Test-SniRoute", "Done") { RecordType = ProgressRecordType.Completed });
+        }
+    }
+}

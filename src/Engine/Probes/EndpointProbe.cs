@@ -1,0 +1,352 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace ClusterExpose.Engine.Probes;
+
+/// <summary>Stable ids of probe failures.</summary>
+public static class ProbeErrorIds
+{
+    public const string NameResolutionFailed = "ProbeNameResolutionFailed";
+    public const string ConnectionRefused = "ProbeConnectionRefused";
+    public const string ConnectionReset = "ProbeConnectionReset";
+    public const string ConnectionClosed = "ProbeConnectionClosed";
+    public const string TimedOut = "ProbeTimedOut";
+    public const string TlsAlert = "ProbeTlsAlert";
+    public const string NotTls = "ProbeNotTls";
+    public const string TlsFailed = "ProbeTlsFailed";
+    public const string NotHttp = "ProbeNotHttp";
+    public const string NetworkError = "ProbeNetworkError";
+}
+
+/// <summary>
+/// Live checks of an endpoint: a real TLS handshake with a chosen SNI (certificate details, ALPN,
+/// timing), an HTTP/1.1 request with a chosen Host header, or a bare TCP connect. Every step runs
+/// under one deadline; every failure becomes a <see cref="ClusterExposeException"/> with a stable id.
+/// </summary>
+public static class EndpointProbe
+{
+    /// <summary>The most of an HTTP response head read before giving up on it.</summary>
+    public const int MaxResponseHeadBytes = 16 * 1024;
+
+    private static readonly Regex AlertPattern = new("(?:tlsv1|tlsv13|sslv3)(?: alert)? ([a-z ]+?)(?:\\s*$|[:)\\]]|\\s*\\(|, )", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Multiline);
+
+    public static async Task<SniProbeResult> ProbeTlsAsync(string hostname, string server, int port, IReadOnlyList<string> alpn, TimeSpan timeout, CancellationToken cancellation)
+    {
+        using var deadline = Deadline(timeout, cancellation);
+        var (client, remote, connectMs) = await ConnectAsync(server, port, timeout, deadline.Token).ConfigureAwait(false);
+        using (client)
+        {
+            bool trusted = false;
+            using var stream = new SslStream(client.GetStream(), leaveInnerStreamOpen: false, (_, _, _, errors) =>
+            {
+                trusted = errors == SslPolicyErrors.None;
+                return true;
+            });
+            var options = new SslClientAuthenticationOptions
+            {
+                TargetHost = hostname,
+                ApplicationProtocols = alpn.Select(p => new SslApplicationProtocol(p)).ToList(),
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+            };
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                await stream.AuthenticateAsClientAsync(options, deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not ClusterExposeException)
+            {
+                throw Classify(exception, server, port, hostname, timeout, cancellation, tls: true);
+            }
+
+            double handshakeMs = watch.Elapsed.TotalMilliseconds;
+            using var certificate = stream.RemoteCertificate is null ? null : new X509Certificate2(stream.RemoteCertificate);
+            IReadOnlyList<string> sans = certificate is null ? Array.Empty<string>() : SubjectAlternativeNames(certificate);
+            string negotiated = stream.NegotiatedApplicationProtocol.ToString();
+            return new SniProbeResult
+            {
+                Hostname = hostname,
+                Server = server,
+                Port = port,
+                Mode = ProbeMode.Tls,
+                RemoteAddress = remote,
+                ConnectMs = connectMs,
+                TlsVersion = DescribeProtocol(stream.SslProtocol),
+                Alpn = negotiated.Length == 0 ? null : negotiated,
+                CertificateSubject = certificate?.Subject,
+                CertificateSans = sans,
+                CertificateIssuer = certificate?.Issuer,
+                CertificateNotAfter = certificate?.NotAfter.ToUniversalTime(),
+                CertificateCoversName = certificate is null ? null : Covers(sans, hostname),
+                CertificateTrusted = trusted,
+                HandshakeMs = handshakeMs,
+            };
+        }
+    }
+
+    public static async Task<SniProbeResult> ProbeHttpAsync(string hostname, string server, int port, TimeSpan timeout, CancellationToken cancellation)
+    {
+        using var deadline = Deadline(timeout, cancellation);
+        var (client, remote, connectMs) = await ConnectAsync(server, port, timeout, deadline.Token).ConfigureAwait(false);
+        using (client)
+        {
+            NetworkStream stream = client.GetStream();
+            string head;
+            var watch = Stopwatch.StartNew();
+            try
+            {
+                byte[] request = Encoding.ASCII.GetBytes($"GET / HTTP/1.1\r\nHost: {hostname}\r\nUser-Agent: ClusterExpose-Probe\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+                await stream.WriteAsync(request, deadline.Token).ConfigureAwait(false);
+                head = await ReadHeadAsync(stream, deadline.Token).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not ClusterExposeException)
+            {
+                throw Classify(exception, server, port, hostname, timeout, cancellation, tls: false);
+            }
+
+            Match status = Regex.Match(head, "^HTTP/\\d(?:\\.\\d)? (\\d{3})", RegexOptions.CultureInvariant);
+            if (!status.Success)
+            {
+                throw new ClusterExposeException(ProbeErrorIds.NotHttp, ExposeErrorKind.ProtocolError,
+                    $"{server}:{port} did not answer with HTTP for Host '{hostname}' (first bytes: '{Printable(head)}').", hostname);
+            }
+
+            Match location = Regex.Match(head, "^Location:[ \\t]*(.*?)\\r?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Multiline);
+            return new SniProbeResult
+            {
+                Hostname = hostname,
+                Server = server,
+                Port = port,
+                Mode = ProbeMode.Http,
+                RemoteAddress = remote,
+                ConnectMs = connectMs,
+                HandshakeMs = watch.Elapsed.TotalMilliseconds,
+                StatusCode = int.Parse(status.Groups[1].Value, CultureInfo.InvariantCulture),
+                RedirectLocation = location.Success ? location.Groups[1].Value : null,
+            };
+        }
+    }
+
+    public static async Task<SniProbeResult> ProbeTcpAsync(string hostname, string server, int port, TimeSpan timeout, CancellationToken cancellation)
+    {
+        using var deadline = Deadline(timeout, cancellation);
+        var (client, remote, connectMs) = await ConnectAsync(server, port, timeout, deadline.Token).ConfigureAwait(false);
+        client.Dispose();
+        return new SniProbeResult { Hostname = hostname, Server = server, Port = port, Mode = ProbeMode.Tcp, RemoteAddress = remote, ConnectMs = connectMs };
+    }
+
+    /// <summary>Whether a certificate's DNS names cover a name: exact, or a wildcard standing for exactly the first label.</summary>
+    public static bool Covers(IEnumerable<string> dnsNames, string hostname)
+    {
+        string name = hostname.TrimEnd('.');
+        foreach (string san in dnsNames)
+        {
+            if (string.Equals(san, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+
+            if (san.StartsWith("*.", StringComparison.Ordinal))
+            {
+                int firstDot = name.IndexOf('.');
+                if (firstDot > 0 && string.Equals(name.Substring(firstDot + 1), san.Substring(2), StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static CancellationTokenSource Deadline(TimeSpan timeout, CancellationToken cancellation)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        source.CancelAfter(timeout);
+        return source;
+    }
+
+    private static async Task<(TcpClient Client, string Remote, double ConnectMs)> ConnectAsync(string server, int port, TimeSpan timeout, CancellationToken token)
+    {
+        IPAddress[] addresses;
+        if (IPAddress.TryParse(server.Trim('[', ']'), out IPAddress? literal))
+        {
+            addresses = new[] { literal };
+        }
+        else
+        {
+            try
+            {
+                addresses = await Dns.GetHostAddressesAsync(server, token).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is SocketException or ArgumentException)
+            {
+                throw new ClusterExposeException(ProbeErrorIds.NameResolutionFailed, ExposeErrorKind.ConnectionError,
+                    $"The server name '{server}' does not resolve: {exception.Message}", server, "Check the name, or give the server's IP address.", exception);
+            }
+            catch (OperationCanceledException exception)
+            {
+                throw TimedOut(server, port, "resolving the name", timeout, exception);
+            }
+        }
+
+        Exception? last = null;
+        var watch = Stopwatch.StartNew();
+        foreach (IPAddress address in addresses)
+        {
+            var client = new TcpClient(address.AddressFamily) { NoDelay = true };
+            try
+            {
+                await client.ConnectAsync(address, port, token).ConfigureAwait(false);
+                return (client, new IPEndPoint(address, port).ToString(), watch.Elapsed.TotalMilliseconds);
+            }
+            catch (OperationCanceledException exception)
+            {
+                client.Dispose();
+                throw TimedOut(server, port, "connecting", timeout, exception);
+            }
+            catch (SocketException exception)
+            {
+                client.Dispose();
+                last = exception;
+            }
+        }
+
+        if (last is SocketException { SocketErrorCode: SocketError.ConnectionRefused } refused)
+        {
+            throw new ClusterExposeException(ProbeErrorIds.ConnectionRefused, ExposeErrorKind.ConnectionError,
+                $"{server}:{port} refused the connection: nothing listens there.", server, "Check the port and that the proxy or ingress is running.", refused);
+        }
+
+        throw new ClusterExposeException(ProbeErrorIds.NetworkError, ExposeErrorKind.ConnectionError,
+            $"{server}:{port} could not be reached: {last?.Message ?? "no address"}", server, innerException: last);
+    }
+
+    private static ClusterExposeException Classify(Exception exception, string server, int port, string hostname, TimeSpan timeout, CancellationToken cancellation, bool tls)
+    {
+        if (exception is OperationCanceledException)
+        {
+            return TimedOut(server, port, tls ? "the TLS handshake" : "the HTTP response", timeout, exception);
+        }
+
+        string messages = string.Join("\n", Chain(exception).Select(e => e.Message));
+        if (Chain(exception).OfType<SocketException>().Any(s => s.SocketErrorCode == SocketError.ConnectionReset))
+        {
+            return new ClusterExposeException(ProbeErrorIds.ConnectionReset, ExposeErrorKind.ConnectionError,
+                $"{server}:{port} reset the connection for '{hostname}'" + (tls ? " during the TLS handshake." : "."), hostname, innerException: exception);
+        }
+
+        if (tls && AlertName(messages) is string alert)
+        {
+            return new ClusterExposeException(ProbeErrorIds.TlsAlert, ExposeErrorKind.ProtocolError,
+                $"{server}:{port} refused the TLS handshake for '{hostname}' with alert {alert}.", hostname,
+                alert == "unrecognized_name" ? "No route or certificate serves this name there: check it with Test-SniRoute against the routes." : null, exception);
+        }
+
+        if (tls && messages.Contains("wrong version number", StringComparison.OrdinalIgnoreCase))
+        {
+            return new ClusterExposeException(ProbeErrorIds.NotTls, ExposeErrorKind.ProtocolError,
+                $"{server}:{port} did not answer with TLS (is it the HTTP port?).", hostname, innerException: exception);
+        }
+
+        if (exception is IOException && (messages.Contains("EOF", StringComparison.Ordinal) || messages.Contains("0 bytes", StringComparison.Ordinal)))
+        {
+            return new ClusterExposeException(ProbeErrorIds.ConnectionClosed, ExposeErrorKind.ConnectionError,
+                $"{server}:{port} closed the connection for '{hostname}'" + (tls ? " during the TLS handshake (an SNI router with no route for the name does this)." : " without an answer."), hostname, innerException: exception);
+        }
+
+        return new ClusterExposeException(tls ? ProbeErrorIds.TlsFailed : ProbeErrorIds.NetworkError, tls ? ExposeErrorKind.ProtocolError : ExposeErrorKind.ConnectionError,
+            $"Probing '{hostname}' at {server}:{port} failed: {messages.Replace('\n', ' ')}", hostname, innerException: exception);
+    }
+
+    /// <summary>The TLS alert named in OpenSSL's or SChannel's error text, written as in RFC 8446 (unrecognized_name).</summary>
+    internal static string? AlertName(string messages)
+    {
+        Match match = AlertPattern.Match(messages);
+        return match.Success ? match.Groups[1].Value.Trim().ToLowerInvariant().Replace(' ', '_') : null;
+    }
+
+    private static IEnumerable<Exception> Chain(Exception exception)
+    {
+        for (Exception? current = exception; current is not null; current = current.InnerException)
+        {
+            yield return current;
+        }
+    }
+
+    private static ClusterExposeException TimedOut(string server, int port, string step, TimeSpan timeout, Exception inner) =>
+        new(ProbeErrorIds.TimedOut, ExposeErrorKind.OperationTimeout,
+            $"{server}:{port} did not finish {step} within {timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s.", server,
+            "Check that the address is reachable from here (firewall, private network), or raise -TimeoutSec.", inner);
+
+    private static async Task<string> ReadHeadAsync(Stream stream, CancellationToken token)
+    {
+        var buffer = new byte[MaxResponseHeadBytes];
+        int filled = 0;
+        while (filled < buffer.Length)
+        {
+            int read = await stream.ReadAsync(buffer.AsMemory(filled), token).ConfigureAwait(false);
+            if (read == 0)
+            {
+                break;
+            }
+
+            filled += read;
+            if (buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8) >= 0)
+            {
+                break;
+            }
+        }
+
+        if (filled == 0)
+        {
+            throw new IOException("The server closed the connection: EOF before any response byte.");
+        }
+
+        return Encoding.Latin1.GetString(buffer, 0, filled);
+    }
+
+    private static IReadOnlyList<string> SubjectAlternativeNames(X509Certificate2 certificate)
+    {
+        var names = new List<string>();
+        foreach (X509Extension extension in certificate.Extensions)
+        {
+            if (extension is X509SubjectAlternativeNameExtension san)
+            {
+                names.AddRange(san.EnumerateDnsNames());
+                names.AddRange(san.EnumerateIPAddresses().Select(a => a.ToString()));
+            }
+        }
+
+        return names;
+    }
+
+    private static string DescribeProtocol(SslProtocols protocol) => protocol switch
+    {
+        SslProtocols.Tls13 => "TLS 1.3",
+        SslProtocols.Tls12 => "TLS 1.2",
+#pragma warning disable SYSLIB0039 // Reported, not offered: old servers still answer with these.
+        SslProtocols.Tls11 => "TLS 1.1",
+        SslProtocols.Tls => "TLS 1.0",
+#pragma warning restore SYSLIB0039
+        _ => protocol.ToString(),
+    };
+
+    private static string Printable(string text)
+    {
+        string first = text.Length > 40 ? text.Substring(0, 40) : text;
+        return new string(first.Select(c => c >= ' ' && c < 0x7F ? c : '.').ToArray());
+    }
+}
