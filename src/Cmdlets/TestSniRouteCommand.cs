@@ -197,6 +197,7 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
                 WriteError(new ErrorRecord(
                     new PSArgumentException($"No router names the entry point '{EntryPoint}'; the routes use {string.Join(", ", table.EntryPoints)}."),
                     UnknownEntryPointErrorId, ErrorCategory.ObjectNotFound, EntryPoint));
+                return Array.Empty<string>();
             }
 
             return new[] { EntryPoint };

@@ -118,12 +118,15 @@ public sealed class RoutingCaseTests
         return new RouteQuery(name, address, alpn);
     }
 
-    private static RouterDefinition Router(string text, TraefikVersion version)
+    /// <summary>Reads a route line: <c>namespace/name http|tcp none|tls|passthrough entry,points|* [priority=N] [syntax=v2] [service=S] [port=P] :: rule</c>.</summary>
+    internal static RouterDefinition Router(string text, TraefikVersion version = TraefikVersion.V3)
     {
         int separator = text.IndexOf(" :: ", StringComparison.Ordinal);
         string rule = text.Substring(separator + 4);
         string[] fields = text.Substring(0, separator).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         int priority = 0;
+        string service = "svc";
+        int port = 443;
         RuleSyntax syntax = version == TraefikVersion.V2 ? RuleSyntax.V2 : RuleSyntax.V3;
         foreach (string option in fields.Skip(4))
         {
@@ -135,11 +138,19 @@ public sealed class RoutingCaseTests
             {
                 syntax = RuleSyntax.V2;
             }
+            else if (option.StartsWith("service=", StringComparison.Ordinal))
+            {
+                service = option.Substring(8);
+            }
+            else if (option.StartsWith("port=", StringComparison.Ordinal))
+            {
+                port = int.Parse(option.Substring(5), System.Globalization.CultureInfo.InvariantCulture);
+            }
         }
 
         RouterTls tls = fields[2] switch { "passthrough" => RouterTls.Passthrough, "tls" => RouterTls.Terminate, _ => RouterTls.None };
         string[] entryPoints = fields[3] == "*" ? Array.Empty<string>() : fields[3].Split(',');
-        return new RouterDefinition(fields[0], fields[1] == "http" ? RouterProtocol.Http : RouterProtocol.Tcp, entryPoints, rule, syntax, priority, tls, "svc", 443, "decision-cases.txt");
+        return new RouterDefinition(fields[0], fields[1] == "http" ? RouterProtocol.Http : RouterProtocol.Tcp, entryPoints, rule, syntax, priority, tls, service, port, "decision-cases.txt");
     }
 
     private sealed record Block(int Line, string Title, string Ask, string Expect, List<string> Routes, TraefikVersion Version);
