@@ -26,4 +26,9 @@ public static class ErrorIds
     public const string ManifestSyntaxError = "ManifestSyntaxError";
     public const string ManifestInvalidObject = "ManifestInvalidObject";
     public const string ManifestEmpty = "ManifestEmpty";
+    public const string InvalidRule = "InvalidRule";
+    public const string NoProxyRoutes = "NoProxyRoutes";
+    public const string InvalidProxyOption = "InvalidProxyOption";
+    public const string ListenFailed = "ListenFailed";
+    public const string ProxyNotFound = "ProxyNotFound";
 }

@@ -1,0 +1,369 @@
+using System;
+using System.Buffers;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using ClusterExpose.Engine.Routing;
+
+namespace ClusterExpose.Engine.Proxy;
+
+/// <summary>
+/// One client connection: read just enough to route (ClientHello, request head, or nothing), pick
+/// the router with the route table, connect to its backend, send the PROXY header and the bytes
+/// already read, then relay both ways until both sides are done. Every failure before the backend
+/// is reached closes the client (with a TLS alert or an HTTP status where one fits) and is counted.
+/// </summary>
+internal sealed class ProxyConnection
+{
+    private const byte AlertHandshakeFailure = 40;
+    private const byte AlertUnrecognizedName = 112;
+
+    private readonly SniProxyServer server;
+    private readonly ProxyListener listener;
+    private readonly Socket client;
+    private readonly CancellationTokenSource lifetime;
+    private readonly IPEndPoint? clientEndPoint;
+
+    public ProxyConnection(SniProxyServer server, ProxyListener listener, Socket client)
+    {
+        this.server = server;
+        this.listener = listener;
+        this.client = client;
+        clientEndPoint = client.RemoteEndPoint as IPEndPoint;
+        lifetime = CancellationTokenSource.CreateLinkedTokenSource(server.AbortToken);
+    }
+
+    public IPAddress? SourceAddress => clientEndPoint?.Address;
+
+    /// <summary>Ends the connection now: pending operations are canceled and both sockets reset.</summary>
+    public void Abort()
+    {
+        try
+        {
+            lifetime.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    public async Task RunAsync()
+    {
+        client.NoDelay = true;
+        byte[]? peeked = null;
+        Socket? backend = null;
+        try
+        {
+            var stopwatch = Stopwatch.StartNew();
+            int peekedLength = 0;
+            RouteQuery query;
+            ListenerSpec spec = listener.Spec;
+            if (spec.Kind == ListenerKind.Tcp)
+            {
+                query = new RouteQuery(null, clientEndPoint?.Address, Array.Empty<string>());
+            }
+            else
+            {
+                if (!server.EnterHandshake())
+                {
+                    await RejectAsync(RejectionReason.PendingLimit).ConfigureAwait(false);
+                    return;
+                }
+
+                try
+                {
+                    peeked = ArrayPool<byte>.Shared.Rent(spec.Kind == ListenerKind.Tls ? server.Options.MaxHelloBytes + 1024 : server.Options.MaxHttpHeadBytes);
+                    (RouteQuery? read, peekedLength) = spec.Kind == ListenerKind.Tls ? await ReadHelloAsync(peeked).ConfigureAwait(false) : await ReadHeadAsync(peeked).ConfigureAwait(false);
+                    if (read is null)
+                    {
+                        return;
+                    }
+
+                    query = read.Value;
+                }
+                finally
+                {
+                    server.LeaveHandshake();
+                }
+
+                listener.Counters.Peeked(stopwatch.ElapsedTicks);
+            }
+
+            ProxyRouteSet routes = server.Routes;
+            RouteDecision decision = routes.Table.Decide(spec.EntryPoint, query, tls: spec.Kind == ListenerKind.Tls);
+            if (decision.Winner is null || decision.Conditional || !routes.Backends.TryGetValue(decision.Winner.Name, out ProxyBackend? target))
+            {
+                await RejectAsync(spec.Kind == ListenerKind.Tcp ? RejectionReason.NoRoute : query.ServerName.Length == 0 ? RejectionReason.NoServerName : RejectionReason.UnknownName).ConfigureAwait(false);
+                return;
+            }
+
+            string router = decision.Winner.Name;
+            RouteCounters counters = server.Counters.Route(router);
+            (backend, RejectionReason? failure) = await ConnectAsync(target).ConfigureAwait(false);
+            if (backend is null)
+            {
+                counters.BackendFailed();
+                ProxyLog.BackendFailed(server.Logger, router, target.ToString(), null);
+                await RejectAsync(failure!.Value).ConfigureAwait(false);
+                return;
+            }
+
+            ProxyLog.ConnectionRouted(server.Logger, clientEndPoint, router, target.ToString());
+            counters.Opened();
+            try
+            {
+                await RelayAsync(backend, target, peeked, peekedLength, counters).ConfigureAwait(false);
+            }
+            finally
+            {
+                counters.Closed();
+            }
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The client or the stop deadline ended it; nothing is left to tell anyone.
+        }
+        finally
+        {
+            if (peeked is not null)
+            {
+                ArrayPool<byte>.Shared.Return(peeked);
+            }
+
+            backend?.Dispose();
+            client.Dispose();
+            lifetime.Dispose();
+        }
+    }
+
+    private async Task<(RouteQuery? Query, int Length)> ReadHelloAsync(byte[] buffer)
+    {
+        int limit = buffer.Length;
+        int filled = 0;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token);
+        deadline.CancelAfter(server.Options.HandshakeTimeout);
+        while (true)
+        {
+            int read;
+            try
+            {
+                read = await client.ReceiveAsync(buffer.AsMemory(filled, limit - filled), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!lifetime.IsCancellationRequested)
+            {
+                await RejectAsync(RejectionReason.HandshakeTimeout).ConfigureAwait(false);
+                return (null, 0);
+            }
+
+            if (read == 0)
+            {
+                Count(RejectionReason.ClientGone);
+                return (null, 0);
+            }
+
+            filled += read;
+            ClientHelloStatus status = ClientHelloParser.Parse(buffer.AsSpan(0, filled), server.Options.MaxHelloBytes, out ClientHelloInfo? hello);
+            switch (status)
+            {
+                case ClientHelloStatus.Complete:
+                    // A name with bytes no route may match is asked about as a name nothing matches.
+                    string name = hello!.ServerNameUnroutable ? "\0" : hello.ServerName ?? string.Empty;
+                    return (new RouteQuery(name, clientEndPoint?.Address, hello.Alpn), filled);
+                case ClientHelloStatus.Incomplete when filled < limit:
+                    continue;
+                case ClientHelloStatus.Incomplete or ClientHelloStatus.TooLarge:
+                    await RejectAsync(RejectionReason.HelloTooLarge).ConfigureAwait(false);
+                    return (null, 0);
+                case ClientHelloStatus.NotTls:
+                    await RejectAsync(RejectionReason.NotTls).ConfigureAwait(false);
+                    return (null, 0);
+                default:
+                    await RejectAsync(RejectionReason.MalformedHello).ConfigureAwait(false);
+                    return (null, 0);
+            }
+        }
+    }
+
+    private async Task<(RouteQuery? Query, int Length)> ReadHeadAsync(byte[] buffer)
+    {
+        int limit = server.Options.MaxHttpHeadBytes;
+        int filled = 0;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token);
+        deadline.CancelAfter(server.Options.HandshakeTimeout);
+        while (true)
+        {
+            int read;
+            try
+            {
+                read = await client.ReceiveAsync(buffer.AsMemory(filled, limit - filled), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!lifetime.IsCancellationRequested)
+            {
+                await RejectAsync(RejectionReason.HandshakeTimeout).ConfigureAwait(false);
+                return (null, 0);
+            }
+
+            if (read == 0)
+            {
+                Count(RejectionReason.ClientGone);
+                return (null, 0);
+            }
+
+            filled += read;
+            HttpHeadStatus status = HttpRequestHeadParser.Parse(buffer.AsSpan(0, filled), limit, out HttpRequestHead? head);
+            switch (status)
+            {
+                case HttpHeadStatus.Complete:
+                    return (new RouteQuery(head!.HostUnroutable ? "\0" : head.Host, clientEndPoint?.Address, Array.Empty<string>()), filled);
+                case HttpHeadStatus.Incomplete when filled < limit:
+                    continue;
+                case HttpHeadStatus.Http2Preface:
+                    await RejectAsync(RejectionReason.Http2Preface).ConfigureAwait(false);
+                    return (null, 0);
+                default:
+                    await RejectAsync(RejectionReason.BadRequest).ConfigureAwait(false);
+                    return (null, 0);
+            }
+        }
+    }
+
+    private async Task<(Socket? Backend, RejectionReason? Failure)> ConnectAsync(ProxyBackend target)
+    {
+        RejectionReason failure = RejectionReason.BackendUnavailable;
+        int start = target.Targets.Count > 1 ? (int)((uint)Environment.TickCount % (uint)target.Targets.Count) : 0;
+        for (int i = 0; i < target.Targets.Count; i++)
+        {
+            IPEndPoint endpoint = target.Targets[(start + i) % target.Targets.Count];
+            var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token);
+            deadline.CancelAfter(server.Options.ConnectTimeout);
+            try
+            {
+                await socket.ConnectAsync(endpoint, deadline.Token).ConfigureAwait(false);
+                return (socket, null);
+            }
+            catch (OperationCanceledException) when (!lifetime.IsCancellationRequested)
+            {
+                failure = RejectionReason.BackendTimeout;
+            }
+            catch (SocketException)
+            {
+            }
+
+            socket.Dispose();
+            lifetime.Token.ThrowIfCancellationRequested();
+        }
+
+        return (null, failure);
+    }
+
+    private async Task RelayAsync(Socket backend, ProxyBackend target, byte[]? peeked, int peekedLength, RouteCounters counters)
+    {
+        CancellationToken token = lifetime.Token;
+        if (target.ProxyProtocol != ProxyProtocolVersion.None && clientEndPoint is not null && client.LocalEndPoint is IPEndPoint local)
+        {
+            if (!await SocketPump.SendAllAsync(backend, ProxyProtocolHeader.Build(target.ProxyProtocol, clientEndPoint, local), token).ConfigureAwait(false))
+            {
+                return;
+            }
+        }
+
+        if (peekedLength > 0)
+        {
+            if (!await SocketPump.SendAllAsync(backend, peeked.AsMemory(0, peekedLength), token).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            counters.AddFromClient(peekedLength);
+        }
+
+        TimeSpan idle = server.Options.IdleTimeout;
+        lifetime.CancelAfter(idle);
+        void Activity() => lifetime.CancelAfter(idle);
+        int bufferSize = server.Options.BufferSize;
+        Task<PumpOutcome> up = SocketPump.RunAsync(client, backend, bufferSize, counters.AddFromClient, Activity, token);
+        Task<PumpOutcome> down = SocketPump.RunAsync(backend, client, bufferSize, counters.AddToClient, Activity, token);
+        Task<PumpOutcome> first = await Task.WhenAny(up, down).ConfigureAwait(false);
+        if (first.Result != PumpOutcome.SourceClosed)
+        {
+            // A reset, a failed write, the idle timeout or a stop: end the other direction too, abortively.
+            Abort();
+        }
+
+        PumpOutcome[] outcomes = await Task.WhenAll(up, down).ConfigureAwait(false);
+        if (Array.Exists(outcomes, o => o != PumpOutcome.SourceClosed))
+        {
+            Reset(client);
+            Reset(backend);
+        }
+    }
+
+    private async Task RejectAsync(RejectionReason reason)
+    {
+        Count(reason);
+        byte[]? answer = listener.Spec.Kind switch
+        {
+            ListenerKind.Tls => reason switch
+            {
+                RejectionReason.UnknownName or RejectionReason.NoServerName => Alert(AlertUnrecognizedName),
+                RejectionReason.MalformedHello or RejectionReason.HelloTooLarge or RejectionReason.BackendUnavailable or RejectionReason.BackendTimeout => Alert(AlertHandshakeFailure),
+                _ => null,
+            },
+            ListenerKind.Http => reason switch
+            {
+                RejectionReason.BadRequest => HttpError(400, "Bad Request"),
+                RejectionReason.UnknownName or RejectionReason.NoServerName => HttpError(404, "Not Found"),
+                RejectionReason.BackendUnavailable => HttpError(502, "Bad Gateway"),
+                RejectionReason.BackendTimeout => HttpError(504, "Gateway Timeout"),
+                RejectionReason.HandshakeTimeout => HttpError(408, "Request Timeout"),
+                _ => null,
+            },
+            _ => null,
+        };
+
+        if (answer is not null)
+        {
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            if (await SocketPump.SendAllAsync(client, answer, deadline.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    client.Shutdown(SocketShutdown.Send);
+                }
+                catch (SocketException)
+                {
+                }
+            }
+        }
+    }
+
+    private void Count(RejectionReason reason)
+    {
+        server.Counters.Rejected(reason);
+        ProxyLog.ConnectionRejected(server.Logger, reason, clientEndPoint, listener.Endpoint);
+    }
+
+    /// <summary>A fatal TLS alert record (TLS 1.2 record version, as servers send before a version is agreed).</summary>
+    private static byte[] Alert(byte description) => new byte[] { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, description };
+
+    private static byte[] HttpError(int status, string text)
+    {
+        string body = $"{status} {text}\n";
+        return Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {text}\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}");
+    }
+
+    private static void Reset(Socket socket)
+    {
+        try
+        {
+            socket.LingerState = new LingerOption(true, 0);
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+        {
+        }
+    }
+}

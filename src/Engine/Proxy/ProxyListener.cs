@@ -1,0 +1,109 @@
+using System;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace ClusterExpose.Engine.Proxy;
+
+/// <summary>
+/// One listening socket and its accept loop. Accept errors (file descriptors exhausted, a reset in
+/// the backlog) back off from 5 ms doubling to 1 s instead of spinning; disposal ends the loop cleanly.
+/// </summary>
+internal sealed class ProxyListener
+{
+    private const int FirstBackoffMs = 5;
+    private const int MaxBackoffMs = 1000;
+
+    private readonly SniProxyServer server;
+    private readonly Socket socket;
+    private readonly CancellationTokenSource stopping = new();
+    private Task? acceptLoop;
+
+    private ProxyListener(SniProxyServer server, ListenerSpec spec, Socket socket)
+    {
+        this.server = server;
+        this.socket = socket;
+        Spec = spec;
+        Endpoint = socket.LocalEndPoint?.ToString() ?? spec.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public ListenerSpec Spec { get; }
+
+    public string Endpoint { get; }
+
+    public ListenerCounters Counters { get; } = new();
+
+    /// <summary>Binds and listens; throws <see cref="SocketException"/> when the address or port cannot be had.</summary>
+    public static ProxyListener Bind(SniProxyServer server, ListenerSpec spec, IPAddress address, int backlog)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (address.Equals(IPAddress.IPv6Any))
+            {
+                socket.DualMode = true;
+            }
+
+            socket.Bind(new IPEndPoint(address, spec.Port));
+            socket.Listen(backlog);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return new ProxyListener(server, spec, socket);
+    }
+
+    public void Start() => acceptLoop = AcceptLoopAsync();
+
+    /// <summary>Stops accepting; connections already accepted carry on.</summary>
+    public async Task StopAsync()
+    {
+        stopping.Cancel();
+        socket.Dispose();
+        if (acceptLoop is not null)
+        {
+            await acceptLoop.ConfigureAwait(false);
+        }
+
+        stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        int backoff = FirstBackoffMs;
+        while (!stopping.IsCancellationRequested)
+        {
+            Socket accepted;
+            try
+            {
+                accepted = await socket.AcceptAsync(stopping.Token).ConfigureAwait(false);
+                backoff = FirstBackoffMs;
+            }
+            catch (Exception) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+            {
+                ProxyLog.AcceptFailed(server.Logger, Endpoint, backoff, exception);
+                try
+                {
+                    await Task.Delay(backoff, stopping.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                backoff = Math.Min(backoff * 2, MaxBackoffMs);
+                continue;
+            }
+
+            server.Admit(this, accepted);
+        }
+    }
+}

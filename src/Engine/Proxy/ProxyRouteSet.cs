@@ -1,0 +1,137 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using ClusterExpose.Engine.Manifests;
+using ClusterExpose.Engine.Routing;
+using ClusterExpose.Engine.Validation;
+
+namespace ClusterExpose.Engine.Proxy;
+
+/// <summary>How a listener reads the first bytes before routing.</summary>
+public enum ListenerKind
+{
+    /// <summary>Reads the ClientHello and routes by SNI; forwards the bytes untouched.</summary>
+    Tls,
+    /// <summary>Reads the request head and routes by Host; forwards the bytes untouched.</summary>
+    Http,
+    /// <summary>Reads nothing: one port, one target.</summary>
+    Tcp,
+}
+
+/// <summary>A socket the proxy listens on, and the entry point whose routers decide for it.</summary>
+public sealed record ListenerSpec(ListenerKind Kind, string EntryPoint, int Port);
+
+/// <summary>Where a route's connections go.</summary>
+public sealed class ProxyBackend
+{
+    public ProxyBackend(IReadOnlyList<IPEndPoint> targets, ProxyProtocolVersion proxyProtocol)
+    {
+        Targets = targets;
+        ProxyProtocol = proxyProtocol;
+    }
+
+    public IReadOnlyList<IPEndPoint> Targets { get; }
+
+    public ProxyProtocolVersion ProxyProtocol { get; }
+
+    public override string ToString() => string.Join(", ", Targets.Select(t => t.ToString()));
+}
+
+/// <summary>
+/// An immutable routing snapshot: the compiled <see cref="RouteTable"/> (the same one Test-SniRoute
+/// decides with), the backend of every router, and the listeners it needs. A reload builds a new
+/// one and swaps it in whole; a set that does not build leaves the running one in place.
+/// </summary>
+public sealed class ProxyRouteSet
+{
+    private ProxyRouteSet(RouteTable table, IReadOnlyDictionary<string, ProxyBackend> backends, IReadOnlyList<ListenerSpec> listeners)
+    {
+        Table = table;
+        Backends = backends;
+        Listeners = listeners;
+    }
+
+    public RouteTable Table { get; }
+
+    public IReadOnlyDictionary<string, ProxyBackend> Backends { get; }
+
+    public IReadOnlyList<ListenerSpec> Listeners { get; }
+
+    public int RouteCount => Backends.Count;
+
+    /// <summary>Builds the snapshot, or returns null with every reason the set cannot be served.</summary>
+    public static ProxyRouteSet? Build(IReadOnlyList<IExposeResource> resources, SniProxyOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    {
+        var problems = new List<ClusterExposeException>();
+        errors = problems;
+        if (resources.Count == 0)
+        {
+            problems.Add(new ClusterExposeException(ErrorIds.NoProxyRoutes, ExposeErrorKind.InvalidArgument, "There is nothing to forward: no ExposedHost or TcpForward was given.", null));
+            return null;
+        }
+
+        // A LoadBalancer forward is a port forward all the same; the proxy serves it as one.
+        var asRouted = resources.Select(r => r is TcpForward { Mode: TcpForwardMode.LoadBalancer } f
+            ? new TcpForward(f.Name, f.Port, f.TargetAddress, f.TargetPort, f.Namespace, TcpForwardMode.TraefikEntryPoint, f.EntryPoint.Length > 0 ? f.EntryPoint : null, f.ProxyProtocol, f.Flavor)
+            : r).ToList();
+        var reading = new RouterReading();
+        IReadOnlyList<TraefikRouteObject> objects = RouterReader.FromResources(asRouted, reading);
+        problems.AddRange(reading.Errors);
+        if (problems.Count > 0)
+        {
+            return null;
+        }
+
+        RouterReader.ReadRouters(objects, TraefikVersion.V3, reading);
+        RouteTable table = RouteTable.Build(reading.Routers);
+        foreach (CompiledRouter rejected in table.Rejected)
+        {
+            problems.Add(new ClusterExposeException(ErrorIds.InvalidRule, ExposeErrorKind.InvalidData, $"The rule of {rejected.Name} does not compile: {rejected.Diagnostics[0]}.", rejected.Name));
+        }
+
+        var backends = new Dictionary<string, ProxyBackend>(StringComparer.Ordinal);
+        var listeners = new List<ListenerSpec>();
+        foreach (IExposeResource resource in asRouted)
+        {
+            switch (resource)
+            {
+                case ExposedHost host:
+                    backends[RouterName(host, ManifestConventions.HttpRouteSuffix)] = new ProxyBackend(Targets(host.TargetAddress, host.TargetHttpPort), ProxyProtocolVersion.None);
+                    backends[RouterName(host, ManifestConventions.TlsRouteSuffix)] = new ProxyBackend(Targets(host.TargetAddress, host.TargetHttpsPort), host.ProxyProtocol);
+                    listeners.Add(new ListenerSpec(ListenerKind.Http, host.HttpEntryPoint, options.HttpPort ?? host.HttpPort));
+                    listeners.Add(new ListenerSpec(ListenerKind.Tls, host.HttpsEntryPoint, options.HttpsPort ?? host.HttpsPort));
+                    break;
+                case TcpForward forward:
+                    backends[RouterName(forward, ManifestConventions.TcpRouteSuffix)] = new ProxyBackend(Targets(forward.TargetAddress, forward.TargetPort), forward.ProxyProtocol);
+                    listeners.Add(new ListenerSpec(ListenerKind.Tcp, forward.EntryPoint, forward.Port + options.TcpPortOffset));
+                    break;
+            }
+        }
+
+        var distinct = listeners.Distinct().ToList();
+        foreach (var clash in distinct.GroupBy(l => l.Port).Where(g => g.Count() > 1))
+        {
+            problems.Add(new ClusterExposeException(ErrorIds.DuplicatePublicPort, ExposeErrorKind.InvalidArgument,
+                $"Port {clash.Key} is wanted by {string.Join(" and ", clash.Select(l => $"a {l.Kind} listener for entry point '{l.EntryPoint}'"))}; one socket cannot be both.", clash.Key,
+                "Give the exposures that share an entry point the same public ports, and other entry points other ports."));
+        }
+
+        foreach (ListenerSpec listener in distinct.Where(l => l.Port < 1 || l.Port > 65535))
+        {
+            problems.Add(new ClusterExposeException(ErrorIds.InvalidPort, ExposeErrorKind.InvalidArgument, $"Port {listener.Port} for entry point '{listener.EntryPoint}' is outside 1-65535.", listener.Port));
+        }
+
+        if (problems.Count > 0)
+        {
+            return null;
+        }
+
+        return new ProxyRouteSet(table, backends, distinct);
+    }
+
+    private static string RouterName(IExposeResource resource, string suffix) => resource.Namespace + "/" + resource.Name + suffix;
+
+    private static IReadOnlyList<IPEndPoint> Targets(IEnumerable<string> addresses, int port) =>
+        addresses.Select(a => new IPEndPoint(IPAddress.Parse(a), port)).ToList();
+}

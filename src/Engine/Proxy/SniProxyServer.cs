@@ -1,0 +1,322 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using ClusterExpose.Engine.Validation;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ClusterExpose.Engine.Proxy;
+
+/// <summary>
+/// The in-process forwarder: listeners for TLS (by SNI), HTTP (by Host) and TCP (by port), one
+/// immutable <see cref="ProxyRouteSet"/> swapped atomically on reload, connection limits, graceful
+/// stop. Routing uses the same <see cref="Routing.RouteTable"/> as Test-SniRoute.
+/// </summary>
+public sealed class SniProxyServer
+{
+    private readonly Dictionary<ListenerSpec, List<ProxyListener>> listeners = new();
+    private readonly ConcurrentDictionary<ProxyConnection, byte> connections = new();
+    private readonly ConcurrentDictionary<IPAddress, int> perSource = new();
+    private readonly CancellationTokenSource abort = new();
+    private readonly object gate = new();
+    private readonly RecentEventsLogger? recentEvents;
+    private ProxyRouteSet routes;
+    private int active;
+    private int pendingHandshakes;
+    private int state = (int)SniProxyState.Running;
+
+    private SniProxyServer(int id, ProxyRouteSet routes, SniProxyOptions options, ILogger logger)
+    {
+        Id = id;
+        this.routes = routes;
+        Options = options;
+        Logger = logger;
+        recentEvents = logger as RecentEventsLogger;
+    }
+
+    public int Id { get; }
+
+    public SniProxyOptions Options { get; }
+
+    public DateTime StartedAt { get; } = DateTime.UtcNow;
+
+    public string? WatchedPath { get; set; }
+
+    public SniProxyState State => (SniProxyState)Volatile.Read(ref state);
+
+    /// <summary>The routes new connections are decided by; connections already relaying keep their backend.</summary>
+    public ProxyRouteSet Routes => Volatile.Read(ref routes);
+
+    internal ILogger Logger { get; }
+
+    internal ProxyCounters Counters { get; } = new();
+
+    internal CancellationToken AbortToken => abort.Token;
+
+    /// <summary>Binds every listener the routes need, or none: a port that cannot be had fails the start.</summary>
+    public static SniProxyServer Start(int id, ProxyRouteSet routes, SniProxyOptions options, ILogger? logger = null)
+    {
+        string? problem = options.Validate();
+        if (problem is not null)
+        {
+            throw new ClusterExposeException(ErrorIds.InvalidProxyOption, ExposeErrorKind.InvalidArgument, "The proxy options are not usable: " + problem, null);
+        }
+
+        var server = new SniProxyServer(id, routes, options, logger ?? NullLogger.Instance);
+        server.BindAll(routes.Listeners);
+        ProxyLog.ProxyStarted(server.Logger, id, routes.RouteCount);
+        return server;
+    }
+
+    /// <summary>Listen addresses actually used: the configured ones, or every address (dual-stack where IPv6 exists).</summary>
+    public IReadOnlyList<IPAddress> ListenAddresses =>
+        Options.ListenAddresses.Count > 0 ? Options.ListenAddresses
+        : Socket.OSSupportsIPv6 ? new[] { IPAddress.IPv6Any }
+        : new[] { IPAddress.Any };
+
+    /// <summary>
+    /// Swaps in new routes. New listeners are bound first; if one cannot be, nothing changes and the
+    /// old routes keep serving. Listeners no longer wanted stop accepting; their connections carry on.
+    /// </summary>
+    public void Reload(ProxyRouteSet next)
+    {
+        lock (gate)
+        {
+            if (State != SniProxyState.Running)
+            {
+                throw new ClusterExposeException(ErrorIds.ProxyNotFound, ExposeErrorKind.InvalidArgument, $"Proxy {Id} is {State}; it takes no new routes.", Id);
+            }
+
+            var added = next.Listeners.Where(l => !listeners.ContainsKey(l)).ToList();
+            var removed = listeners.Keys.Where(l => !next.Listeners.Contains(l)).ToList();
+            BindAll(added);
+            Volatile.Write(ref routes, next);
+            foreach (ListenerSpec spec in removed)
+            {
+                foreach (ProxyListener listener in listeners[spec])
+                {
+                    _ = listener.StopAsync();
+                    ProxyLog.ListenerStopped(Logger, listener.Endpoint);
+                }
+
+                listeners.Remove(spec);
+            }
+
+            ProxyLog.RoutesReloaded(Logger, next.RouteCount);
+        }
+    }
+
+    /// <summary>Stops accepting, lets connections finish until <paramref name="drain"/> has passed, then resets the rest.</summary>
+    public async Task StopAsync(TimeSpan drain)
+    {
+        if (Interlocked.CompareExchange(ref state, (int)SniProxyState.Stopping, (int)SniProxyState.Running) != (int)SniProxyState.Running)
+        {
+            while (State != SniProxyState.Stopped)
+            {
+                await Task.Delay(20).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
+        List<ProxyListener> all;
+        lock (gate)
+        {
+            all = listeners.Values.SelectMany(l => l).ToList();
+            listeners.Clear();
+        }
+
+        await Task.WhenAll(all.Select(l => l.StopAsync())).ConfigureAwait(false);
+        DateTime deadline = DateTime.UtcNow + drain;
+        while (!connections.IsEmpty && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+
+        abort.Cancel();
+        while (!connections.IsEmpty)
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+
+        Volatile.Write(ref state, (int)SniProxyState.Stopped);
+        ProxyLog.ProxyStopped(Logger, Id);
+    }
+
+    public SniProxyInfo Describe()
+    {
+        List<ProxyListener> all;
+        lock (gate)
+        {
+            all = listeners.Values.SelectMany(l => l).ToList();
+        }
+
+        ProxyRouteSet current = Routes;
+        var routeInfos = current.Backends.Select(b =>
+        {
+            RouteCounters c = Counters.Route(b.Key);
+            return new SniProxyRouteInfo
+            {
+                Router = b.Key,
+                Backend = b.Value.ToString(),
+                ActiveConnections = c.Active,
+                TotalConnections = c.Total,
+                BytesFromClients = c.FromClients,
+                BytesToClients = c.ToClients,
+                BackendFailures = c.BackendFailures,
+            };
+        }).OrderBy(r => r.Router, StringComparer.Ordinal).ToList();
+
+        return new SniProxyInfo
+        {
+            Id = Id,
+            State = State,
+            StartedAt = StartedAt,
+            WatchedPath = WatchedPath,
+            RouteCount = current.RouteCount,
+            Listeners = all.Select(l => new SniProxyListenerInfo
+            {
+                Kind = l.Spec.Kind.ToString(),
+                EntryPoint = l.Spec.EntryPoint,
+                Endpoint = l.Endpoint,
+                ActiveConnections = l.Counters.Active,
+                TotalConnections = l.Counters.Total,
+                MeanPeekMs = l.Counters.MeanPeekMs,
+            }).ToList(),
+            ActiveConnections = Volatile.Read(ref active),
+            TotalConnections = all.Sum(l => l.Counters.Total),
+            BytesFromClients = routeInfos.Sum(r => r.BytesFromClients),
+            BytesToClients = routeInfos.Sum(r => r.BytesToClients),
+            Rejections = Enum.GetValues<RejectionReason>()
+                .Where(r => Counters.RejectionCount(r) > 0)
+                .ToDictionary(r => r.ToString(), Counters.RejectionCount),
+            Routes = routeInfos,
+            RecentEvents = recentEvents?.Snapshot() ?? Array.Empty<string>(),
+        };
+    }
+
+    /// <summary>Takes an accepted socket, or closes it at once when a limit says no.</summary>
+    internal void Admit(ProxyListener listener, Socket socket)
+    {
+        IPAddress? source = (socket.RemoteEndPoint as IPEndPoint)?.Address;
+        if (Interlocked.Increment(ref active) > Options.MaxConnections)
+        {
+            Interlocked.Decrement(ref active);
+            RejectAtAccept(listener, socket, RejectionReason.ConnectionLimit);
+            return;
+        }
+
+        if (source is not null && perSource.AddOrUpdate(source, 1, (_, n) => n + 1) > Options.MaxConnectionsPerSource)
+        {
+            Release(source);
+            Interlocked.Decrement(ref active);
+            RejectAtAccept(listener, socket, RejectionReason.SourceLimit);
+            return;
+        }
+
+        var connection = new ProxyConnection(this, listener, socket);
+        connections[connection] = 0;
+        listener.Counters.Opened();
+        _ = RunConnectionAsync(listener, connection, source);
+    }
+
+    internal bool EnterHandshake()
+    {
+        if (Interlocked.Increment(ref pendingHandshakes) > Options.MaxPendingHandshakes)
+        {
+            Interlocked.Decrement(ref pendingHandshakes);
+            return false;
+        }
+
+        return true;
+    }
+
+    internal void LeaveHandshake() => Interlocked.Decrement(ref pendingHandshakes);
+
+    private async Task RunConnectionAsync(ProxyListener listener, ProxyConnection connection, IPAddress? source)
+    {
+        try
+        {
+            await connection.RunAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            connections.TryRemove(connection, out _);
+            listener.Counters.Closed();
+            if (source is not null)
+            {
+                Release(source);
+            }
+
+            Interlocked.Decrement(ref active);
+        }
+    }
+
+    private void Release(IPAddress source)
+    {
+        while (perSource.TryGetValue(source, out int count))
+        {
+            if (count <= 1 ? perSource.TryRemove(new KeyValuePair<IPAddress, int>(source, count)) : perSource.TryUpdate(source, count - 1, count))
+            {
+                return;
+            }
+        }
+    }
+
+    private void RejectAtAccept(ProxyListener listener, Socket socket, RejectionReason reason)
+    {
+        Counters.Rejected(reason);
+        ProxyLog.ConnectionRejected(Logger, reason, socket.RemoteEndPoint as IPEndPoint, listener.Endpoint);
+        socket.Dispose();
+    }
+
+    private void BindAll(IEnumerable<ListenerSpec> specs)
+    {
+        var bound = new List<(ListenerSpec Spec, ProxyListener Listener)>();
+        try
+        {
+            foreach (ListenerSpec spec in specs)
+            {
+                foreach (IPAddress address in ListenAddresses)
+                {
+                    try
+                    {
+                        bound.Add((spec, ProxyListener.Bind(this, spec, address, Options.ListenBacklog)));
+                    }
+                    catch (SocketException exception)
+                    {
+                        throw new ClusterExposeException(ErrorIds.ListenFailed, ExposeErrorKind.ResourceExists,
+                            $"Cannot listen on {new IPEndPoint(address, spec.Port)} for entry point '{spec.EntryPoint}': {exception.Message}", spec.Port,
+                            spec.Port < 1024 ? "Ports below 1024 need root or CAP_NET_BIND_SERVICE; or choose other ports with -HttpPort / -HttpsPort." : "Stop what holds the port, or choose another.", exception);
+                    }
+                }
+            }
+        }
+        catch
+        {
+            foreach (var (_, listener) in bound)
+            {
+                _ = listener.StopAsync();
+            }
+
+            throw;
+        }
+
+        foreach (var (spec, listener) in bound)
+        {
+            if (!listeners.TryGetValue(spec, out List<ProxyListener>? list))
+            {
+                listeners[spec] = list = new List<ProxyListener>();
+            }
+
+            list.Add(listener);
+            listener.Start();
+            ProxyLog.ListenerStarted(Logger, spec.Kind.ToString(), listener.Endpoint);
+        }
+    }
+}
