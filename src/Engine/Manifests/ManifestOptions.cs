@@ -28,4 +28,10 @@ public sealed class ManifestOptions
     public string? GatewayNamespace { get; set; }
 
     public GatewayRouteVersion GatewayRouteVersion { get; set; } = GatewayRouteVersion.V1;
+
+    /// <summary>
+    /// The objects are rendered only to derive routes for the in-process proxy, never sent to an API
+    /// server: target addresses Kubernetes refuses as endpoints (loopback, link-local) are fine there.
+    /// </summary>
+    public bool ForLocalForwarding { get; set; }
 }

@@ -76,7 +76,7 @@ public sealed class ProxyRouteSet
             ? new TcpForward(f.Name, f.Port, f.TargetAddress, f.TargetPort, f.Namespace, TcpForwardMode.TraefikEntryPoint, f.EntryPoint.Length > 0 ? f.EntryPoint : null, f.ProxyProtocol, f.Flavor)
             : r).ToList();
         var reading = new RouterReading();
-        IReadOnlyList<TraefikRouteObject> objects = RouterReader.FromResources(asRouted, reading);
+        IReadOnlyList<TraefikRouteObject> objects = RouterReader.FromResources(asRouted, reading, forLocalForwarding: true);
         problems.AddRange(reading.Errors);
         if (problems.Count > 0)
         {
@@ -110,16 +110,16 @@ public sealed class ProxyRouteSet
         }
 
         var distinct = listeners.Distinct().ToList();
-        foreach (var clash in distinct.GroupBy(l => l.Port).Where(g => g.Count() > 1))
+        foreach (var clash in distinct.Where(l => l.Port != 0).GroupBy(l => l.Port).Where(g => g.Count() > 1))
         {
             problems.Add(new ClusterExposeException(ErrorIds.DuplicatePublicPort, ExposeErrorKind.InvalidArgument,
                 $"Port {clash.Key} is wanted by {string.Join(" and ", clash.Select(l => $"a {l.Kind} listener for entry point '{l.EntryPoint}'"))}; one socket cannot be both.", clash.Key,
                 "Give the exposures that share an entry point the same public ports, and other entry points other ports."));
         }
 
-        foreach (ListenerSpec listener in distinct.Where(l => l.Port < 1 || l.Port > 65535))
+        foreach (ListenerSpec listener in distinct.Where(l => l.Port < 0 || l.Port > 65535))
         {
-            problems.Add(new ClusterExposeException(ErrorIds.InvalidPort, ExposeErrorKind.InvalidArgument, $"Port {listener.Port} for entry point '{listener.EntryPoint}' is outside 1-65535.", listener.Port));
+            problems.Add(new ClusterExposeException(ErrorIds.InvalidPort, ExposeErrorKind.InvalidArgument, $"Port {listener.Port} for entry point '{listener.EntryPoint}' is outside 0-65535 (0: any free port).", listener.Port));
         }
 
         if (problems.Count > 0)

@@ -10,10 +10,10 @@ public sealed class SniProxyOptions
     /// <summary>Where to listen; empty means every address (IPv6 any, dual-stack, or IPv4 any where IPv6 is off).</summary>
     public IReadOnlyList<IPAddress> ListenAddresses { get; set; } = Array.Empty<IPAddress>();
 
-    /// <summary>Overrides the public HTTP port of every exposed host (the model's HttpPort otherwise).</summary>
+    /// <summary>Overrides the public HTTP port of every exposed host (the model's HttpPort otherwise); 0 takes any free port.</summary>
     public int? HttpPort { get; set; }
 
-    /// <summary>Overrides the public HTTPS port of every exposed host.</summary>
+    /// <summary>Overrides the public HTTPS port of every exposed host; 0 takes any free port.</summary>
     public int? HttpsPort { get; set; }
 
     /// <summary>Overrides the public port of every TCP forward by adding this offset (for tests and unprivileged runs).</summary>

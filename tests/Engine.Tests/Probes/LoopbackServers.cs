@@ -141,3 +141,102 @@ internal sealed class LoopbackServer : IAsyncDisposable
         stop.Dispose();
     }
 }
+
+/// <summary>More loopback servers, as backends behind the proxy.</summary>
+internal static class Backends
+{
+    /// <summary>Reads until the client's FIN, then answers with everything it read, reversed in case, and closes.</summary>
+    public static LoopbackServer EchoAfterEof() => new(async (client, token) =>
+    {
+        NetworkStream stream = client.GetStream();
+        var all = new System.IO.MemoryStream();
+        await stream.CopyToAsync(all, token);
+        byte[] reply = all.ToArray();
+        await stream.WriteAsync(reply, token);
+        client.Client.Shutdown(SocketShutdown.Send);
+    });
+
+    /// <summary>Echoes every chunk as it arrives.</summary>
+    public static LoopbackServer StreamingEcho() => new(async (client, token) =>
+    {
+        NetworkStream stream = client.GetStream();
+        var buffer = new byte[65536];
+        int read;
+        while ((read = await stream.ReadAsync(buffer, token)) > 0)
+        {
+            await stream.WriteAsync(buffer.AsMemory(0, read), token);
+        }
+
+        client.Client.Shutdown(SocketShutdown.Send);
+    });
+
+    /// <summary>An HTTP/1.1 server answering every request with its own name and the Host it saw.</summary>
+    public static LoopbackServer Http(string name) => new(async (client, token) =>
+    {
+        NetworkStream stream = client.GetStream();
+        var buffer = new byte[16384];
+        int filled = 0;
+        while (filled < buffer.Length)
+        {
+            int read = await stream.ReadAsync(buffer.AsMemory(filled), token);
+            if (read == 0)
+            {
+                return;
+            }
+
+            filled += read;
+            string text = Encoding.Latin1.GetString(buffer, 0, filled);
+            if (text.Contains("\r\n\r\n", StringComparison.Ordinal))
+            {
+                string host = System.Text.RegularExpressions.Regex.Match(text, "(?im)^host:\\s*(.*?)\\s*$").Groups[1].Value;
+                string body = name + " " + host + "\n";
+                byte[] reply = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}");
+                await stream.WriteAsync(reply, token);
+                client.Client.Shutdown(SocketShutdown.Send);
+                _ = await stream.ReadAsync(buffer, token);
+                return;
+            }
+        }
+    });
+
+    /// <summary>Keeps the first bytes each connection sends (up to <paramref name="expected"/>), for byte-exact checks.</summary>
+    public static LoopbackServer Capturing(List<byte[]> captured, int expected) => new(async (client, token) =>
+    {
+        NetworkStream stream = client.GetStream();
+        var all = new System.IO.MemoryStream();
+        var buffer = new byte[65536];
+        while (all.Length < expected)
+        {
+            int read = await stream.ReadAsync(buffer, token);
+            if (read == 0)
+            {
+                break;
+            }
+
+            all.Write(buffer, 0, read);
+        }
+
+        lock (captured)
+        {
+            captured.Add(all.ToArray());
+        }
+    });
+
+    /// <summary>Resets the connection as soon as anything arrives.</summary>
+    public static LoopbackServer Resetting() => new(async (client, token) =>
+    {
+        _ = await client.GetStream().ReadAsync(new byte[4096], token);
+        client.Client.LingerState = new LingerOption(true, 0);
+        client.Client.Close();
+    });
+
+    /// <summary>A port with nothing listening.</summary>
+    public static int ClosedPort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}

@@ -1,0 +1,235 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using ClusterExpose.Engine.Probes;
+using ClusterExpose.Engine.Proxy;
+using ClusterExpose.Engine.Tests.Probes;
+using Xunit;
+
+namespace ClusterExpose.Engine.Tests.Proxy;
+
+/// <summary>
+/// The proxy routing real clients (SslStream, openssl s_client, curl) on 127.0.0.1 to real
+/// backends with certificates made here; which backend answered is read from its certificate.
+/// </summary>
+public sealed class ProxyRoutingTests : IAsyncLifetime
+{
+    private readonly X509Certificate2 homeCertificate = TestCertificates.Create("home", "kl.example.top", "*.kl.example.top");
+    private readonly X509Certificate2 nasCertificate = TestCertificates.Create("nas", "nas.example.top");
+    private LoopbackServer homeTls = null!;
+    private LoopbackServer nasTls = null!;
+    private LoopbackServer homeHttp = null!;
+    private LoopbackServer nasHttp = null!;
+    private ProxyUnderTest proxy = null!;
+
+    public Task InitializeAsync()
+    {
+        homeTls = LoopbackServer.Tls(homeCertificate, new Dictionary<string, X509Certificate2>());
+        nasTls = LoopbackServer.Tls(nasCertificate, new Dictionary<string, X509Certificate2>());
+        homeHttp = Backends.Http("home");
+        nasHttp = Backends.Http("nas");
+        ExposedHost home = ProxyUnderTest.Host("k65", new[] { "kl.example.top", "*.kl.example.top" }, homeHttp.Port, homeTls.Port);
+        ExposedHost nas = ProxyUnderTest.Host("nas", new[] { "nas.example.top" }, nasHttp.Port, nasTls.Port);
+        proxy = ProxyUnderTest.Start(new IExposeResource[] { home, nas });
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await proxy.DisposeAsync();
+        await homeTls.DisposeAsync();
+        await nasTls.DisposeAsync();
+        await homeHttp.DisposeAsync();
+        await nasHttp.DisposeAsync();
+        homeCertificate.Dispose();
+        nasCertificate.Dispose();
+    }
+
+    [Theory]
+    [InlineData("kl.example.top", "CN=home")]
+    [InlineData("a.kl.example.top", "CN=home")]
+    [InlineData("KL.Example.Top", "CN=home")]
+    [InlineData("nas.example.top", "CN=nas")]
+    public async Task RoutesTlsBySniWithoutTouchingTheBytes(string serverName, string subject)
+    {
+        Assert.Equal(subject, await ProxyUnderTest.HandshakeAsync(proxy.Port(ListenerKind.Tls), serverName, "h2", "http/1.1"));
+    }
+
+    [Theory]
+    [InlineData("k.example.top")]
+    [InlineData("akl.example.top")]
+    [InlineData("a.b.kl.example.top")]
+    public async Task AnUnknownNameIsRefusedWithUnrecognizedName(string serverName)
+    {
+        var failure = await Assert.ThrowsAsync<ClusterExposeException>(() =>
+            EndpointProbe.ProbeTlsAsync(serverName, "127.0.0.1", proxy.Port(ListenerKind.Tls), new[] { "h2" }, TimeSpan.FromSeconds(10), CancellationToken.None));
+        Assert.Equal(ProbeErrorIds.TlsAlert, failure.ErrorId);
+        Assert.Contains("unrecognized_name", failure.Message);
+        Assert.Equal(1, proxy.Rejections(RejectionReason.UnknownName));
+    }
+
+    [Fact]
+    public async Task OpensslWithoutSniIsRefused()
+    {
+        (int exit, string output) = await Tools.RunAsync("openssl", $"s_client -connect 127.0.0.1:{proxy.Port(ListenerKind.Tls)} -noservername", string.Empty);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("unrecognized name", output);
+        Assert.Equal(1, proxy.Rejections(RejectionReason.NoServerName));
+    }
+
+    [Fact]
+    public async Task OpensslWithAHelloSplitOverSmallRecordsIsRouted()
+    {
+        string alpn = string.Join(",", System.Linq.Enumerable.Range(0, 80).Select(i => $"proto-{i:000}-xxxxxxxxxxxxxxxxxxxx"));
+        (int exit, string output) = await Tools.RunAsync("openssl", $"s_client -connect 127.0.0.1:{proxy.Port(ListenerKind.Tls)} -servername a.kl.example.top -alpn {alpn},h2 -max_send_frag 512", string.Empty);
+        Assert.True(exit == 0, output);
+        Assert.Contains("CN = home", output);
+    }
+
+    [Fact]
+    public async Task CurlIsRoutedBySni()
+    {
+        int port = proxy.Port(ListenerKind.Tls);
+        (int _, string output) = await Tools.RunAsync("curl", $"-v -k --max-time 10 --resolve nas.example.top:{port}:127.0.0.1 https://nas.example.top:{port}/", string.Empty);
+        Assert.Contains("subject: CN=nas", output);
+    }
+
+    [Fact]
+    public async Task AHelloSentOneByteAtATimeArrivesWholeAndUnchanged()
+    {
+        byte[] hello = ClientHelloParserTests.Hello("openssl-sni-alpn.bin");
+        var captured = new List<byte[]>();
+        await using LoopbackServer capture = Backends.Capturing(captured, hello.Length);
+        await using ProxyUnderTest capturing = ProxyUnderTest.Start(new IExposeResource[] { ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, capture.Port, capture.Port) });
+
+        using var client = new TcpClient { NoDelay = true };
+        await client.ConnectAsync(IPAddress.Loopback, capturing.Port(ListenerKind.Tls));
+        foreach (byte b in hello)
+        {
+            await client.GetStream().WriteAsync(new[] { b });
+            await Task.Delay(1);
+        }
+
+        client.Client.Shutdown(SocketShutdown.Send);
+        await WaitUntil(() => captured.Count == 1);
+        Assert.Equal(hello, captured[0]);
+    }
+
+    [Fact]
+    public async Task RoutesHttpByHostAndForwardsTheRequestUnchanged()
+    {
+        int port = proxy.Port(ListenerKind.Http);
+        Assert.EndsWith("home kl.example.top\n", await ProxyUnderTest.ExchangeAsync(port, "GET / HTTP/1.1\r\nHost: kl.example.top\r\n\r\n"));
+        Assert.EndsWith("nas nas.example.top:8080\n", await ProxyUnderTest.ExchangeAsync(port, "GET /x HTTP/1.1\r\nHost: nas.example.top:8080\r\n\r\n"));
+        Assert.EndsWith("home a.kl.example.top\n", await ProxyUnderTest.ExchangeAsync(port, "GET /.well-known/acme-challenge/t HTTP/1.1\r\nHost: a.kl.example.top\r\n\r\n"));
+    }
+
+    [Fact]
+    public async Task CurlIsRoutedByHost()
+    {
+        int port = proxy.Port(ListenerKind.Http);
+        (int exit, string output) = await Tools.RunAsync("curl", $"-s --max-time 10 --resolve kl.example.top:{port}:127.0.0.1 http://kl.example.top:{port}/", string.Empty);
+        Assert.Equal(0, exit);
+        Assert.Equal($"home kl.example.top:{port}\n", output);
+    }
+
+    [Theory]
+    [InlineData("GET / HTTP/1.1\r\nHost: k.example.top\r\n\r\n", "HTTP/1.1 404 ")]
+    [InlineData("GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 400 ")]
+    [InlineData("GET / HTTP/1.1\r\nHost: kl.example.top\r\nHost: nas.example.top\r\n\r\n", "HTTP/1.1 400 ")]
+    [InlineData("GET / HTTP/1.1\r\nHost : kl.example.top\r\n\r\n", "HTTP/1.1 400 ")]
+    [InlineData("SSH-2.0-OpenSSH_9.6\r\n", "HTTP/1.1 400 ")]
+    public async Task BadOrUnroutableRequestsGetAStatus(string request, string expected)
+    {
+        Assert.StartsWith(expected, await ProxyUnderTest.ExchangeAsync(proxy.Port(ListenerKind.Http), request));
+    }
+
+    [Fact]
+    public async Task OversizedHeadersGet400()
+    {
+        string request = "GET / HTTP/1.1\r\nHost: kl.example.top\r\nX-Big: " + new string('a', 17_000) + "\r\n\r\n";
+        Assert.StartsWith("HTTP/1.1 400 ", await ProxyUnderTest.ExchangeAsync(proxy.Port(ListenerKind.Http), request));
+    }
+
+    [Fact]
+    public async Task Http2PriorKnowledgeIsClosed()
+    {
+        int port = proxy.Port(ListenerKind.Http);
+        (int exit, _) = await Tools.RunAsync("curl", $"-s --max-time 10 --http2-prior-knowledge --resolve kl.example.top:{port}:127.0.0.1 http://kl.example.top:{port}/", string.Empty);
+        Assert.NotEqual(0, exit);
+        Assert.Equal(1, proxy.Rejections(RejectionReason.Http2Preface));
+    }
+
+    [Fact]
+    public async Task NonTlsBytesOnTheTlsPortAreClosedWithoutAnAnswer()
+    {
+        Assert.Equal(string.Empty, await ProxyUnderTest.ExchangeAsync(proxy.Port(ListenerKind.Tls), "GET / HTTP/1.1\r\nHost: kl.example.top\r\n\r\n"));
+        Assert.Equal(string.Empty, await ProxyUnderTest.ExchangeAsync(proxy.Port(ListenerKind.Tls), "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\r\n"));
+        Assert.Equal(2, proxy.Rejections(RejectionReason.NotTls));
+    }
+
+    [Fact]
+    public async Task CountersFollowTheTraffic()
+    {
+        await ProxyUnderTest.HandshakeAsync(proxy.Port(ListenerKind.Tls), "kl.example.top");
+        await ProxyUnderTest.ExchangeAsync(proxy.Port(ListenerKind.Http), "GET / HTTP/1.1\r\nHost: nas.example.top\r\n\r\n");
+        await WaitUntil(() => proxy.Server.Describe().ActiveConnections == 0);
+
+        SniProxyInfo info = proxy.Server.Describe();
+        SniProxyRouteInfo https = System.Linq.Enumerable.Single(info.Routes, r => r.Router == "default/k65-https");
+        SniProxyRouteInfo http = System.Linq.Enumerable.Single(info.Routes, r => r.Router == "default/nas-http");
+        Assert.Equal(1, https.TotalConnections);
+        Assert.True(https.BytesFromClients > 200, "the ClientHello at least");
+        Assert.True(https.BytesToClients > 200, "the server's flight at least");
+        Assert.Equal(1, http.TotalConnections);
+        Assert.Equal(0, info.ActiveConnections);
+        Assert.Equal(4, info.RouteCount);
+        Assert.Contains(info.Listeners, l => l.Kind == "Tls" && l.TotalConnections == 1 && l.MeanPeekMs > 0);
+        Assert.Contains(info.RecentEvents, e => e.Contains("ListenerStarted", StringComparison.Ordinal));
+    }
+
+    internal static async Task WaitUntil(Func<bool> condition)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (watch.Elapsed > TimeSpan.FromSeconds(20))
+            {
+                throw new TimeoutException("the condition never held");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+}
+
+/// <summary>Runs a real client program (openssl, curl) and gives back its exit code and output.</summary>
+internal static class Tools
+{
+    public static async Task<(int ExitCode, string Output)> RunAsync(string program, string arguments, string input)
+    {
+        var start = new ProcessStartInfo(program, arguments)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
+        await process.StandardInput.WriteAsync(input);
+        process.StandardInput.Close();
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(deadline.Token);
+        return (process.ExitCode, await output + await error);
+    }
+}
