@@ -20,6 +20,10 @@
         'Import-ExposeManifest'
         'Test-SniRoute'
         'Convert-TraefikRule'
+        'Start-SniProxy'
+        'Get-SniProxy'
+        'Stop-SniProxy'
+        'Update-SniProxy'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

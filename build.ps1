@@ -38,7 +38,7 @@ $version = $manifest.ModuleVersion
 # The staged module is made of exactly these files; a missing one fails the build rather than
 # shipping a module that breaks at import.
 $facadeFiles = @('ClusterExpose.dll', 'ClusterExpose.Model.dll')
-$engineFiles = @('ClusterExpose.Engine.dll', 'YamlDotNet.dll')
+$engineFiles = @('ClusterExpose.Engine.dll', 'YamlDotNet.dll', 'Microsoft.Extensions.Logging.Abstractions.dll', 'Microsoft.Extensions.DependencyInjection.Abstractions.dll')
 
 function Invoke-DotNet {
     & dotnet @args
@@ -72,6 +72,27 @@ function Invoke-Build {
     Write-Host "Staged ClusterExpose $version in $staging"
 }
 
+# Real clients the proxy tests drive, and the proxies the benchmark compares against, come from
+# Debian packages; they are installed when missing (as root, through apt-get).
+function Install-DebianPackages([string[]] $Commands, [string[]] $Packages) {
+    $missing = @($Commands | Where-Object { -not (Get-Command $_ -CommandType Application -ErrorAction Ignore) })
+    if ($missing.Count -eq 0) {
+        return
+    }
+
+    if (-not (Get-Command apt-get -CommandType Application -ErrorAction Ignore)) {
+        throw "The tests need $($missing -join ', '); install them with your package manager."
+    }
+
+    $sudo = if ((& id -u) -ne '0') { @('sudo') } else { @() }
+    Write-Host "Installing $($Packages -join ', ') for $($missing -join ', ')"
+    & @sudo apt-get update -qq | Out-Null
+    & @sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends @Packages | Out-Null
+    if ($LASTEXITCODE -ne 0) {
+        throw "apt-get could not install $($Packages -join ', ')."
+    }
+}
+
 function Restore-Tools {
     Invoke-DotNet restore (Join-Path $root 'build/tools.proj') --packages $toolPackages --nologo -v quiet
     return Join-Path $toolPackages 'pester/5.7.1/tools/Pester.psd1'
@@ -84,6 +105,7 @@ function Get-TrxCount([string] $Path) {
 }
 
 function Invoke-Test {
+    Install-DebianPackages -Commands openssl, curl -Packages openssl, curl, ca-certificates
     Invoke-Build
     # The install test installs the package exactly as a user would, so it is built first.
     Invoke-Package -NoBuild

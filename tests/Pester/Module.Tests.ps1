@@ -79,6 +79,7 @@ Import-Module '$modulePath'
         $loaded | Should -Contain 'ClusterExpose'
         $loaded | Should -Not -Contain 'YamlDotNet'
         $loaded | Should -Not -Contain 'ClusterExpose.Engine'
+        $loaded | Should -Not -Contain 'Microsoft.Extensions.Logging.Abstractions'
     }
 }
 
@@ -120,6 +121,8 @@ Import-Module ClusterExpose
             'ClusterExpose.Model.dll'
             'ClusterExpose.psd1'
             'dependencies/ClusterExpose.Engine.dll'
+            'dependencies/Microsoft.Extensions.DependencyInjection.Abstractions.dll'
+            'dependencies/Microsoft.Extensions.Logging.Abstractions.dll'
             'dependencies/YamlDotNet.dll'
             'en-US/about_ClusterExpose.help.txt'
         )

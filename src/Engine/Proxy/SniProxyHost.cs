@@ -19,12 +19,27 @@ public static class SniProxyHost
     private static readonly ConcurrentDictionary<int, Running> Proxies = new();
     private static int lastId;
 
-    public static SniProxyInfo Start(IReadOnlyList<IExposeResource> resources, SniProxyOptions options, string? watchPath)
+    /// <summary>Starts a proxy, or returns null with every reason it cannot start (nothing is left listening then).</summary>
+    public static SniProxyInfo? Start(IReadOnlyList<IExposeResource> resources, SniProxyOptions options, string? watchPath, out IReadOnlyList<ClusterExposeException> errors)
     {
-        ProxyRouteSet routes = BuildOrThrow(resources, options);
+        ProxyRouteSet? routes = ProxyRouteSet.Build(resources, options, out errors);
+        if (routes is null)
+        {
+            return null;
+        }
+
         int id = Interlocked.Increment(ref lastId);
-        var logger = new RecentEventsLogger();
-        SniProxyServer server = SniProxyServer.Start(id, routes, options, logger);
+        SniProxyServer server;
+        try
+        {
+            server = SniProxyServer.Start(id, routes, options, new RecentEventsLogger());
+        }
+        catch (ClusterExposeException exception)
+        {
+            errors = new[] { exception };
+            return null;
+        }
+
         var running = new Running(server, options);
         if (watchPath is not null)
         {
@@ -36,16 +51,50 @@ public static class SniProxyHost
         return server.Describe();
     }
 
+    /// <summary>What a start would listen on, for -WhatIf; null with the reasons when the routes do not build.</summary>
+    public static IReadOnlyList<string>? Plan(IReadOnlyList<IExposeResource> resources, SniProxyOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    {
+        ProxyRouteSet? routes = ProxyRouteSet.Build(resources, options, out errors);
+        if (routes is null)
+        {
+            return null;
+        }
+
+        IReadOnlyList<System.Net.IPAddress> addresses = options.ListenAddresses.Count > 0 ? options.ListenAddresses
+            : System.Net.Sockets.Socket.OSSupportsIPv6 ? new[] { System.Net.IPAddress.IPv6Any } : new[] { System.Net.IPAddress.Any };
+        return routes.Listeners
+            .SelectMany(l => addresses.Select(a => $"{l.Kind} on {new System.Net.IPEndPoint(a, l.Port)} (entry point '{l.EntryPoint}')"))
+            .Append($"{routes.RouteCount} routes: {string.Join(", ", routes.Backends.Keys.OrderBy(k => k, StringComparer.Ordinal))}")
+            .ToList();
+    }
+
     public static IReadOnlyList<SniProxyInfo> List() =>
         Proxies.Values.Select(p => p.Server.Describe()).OrderBy(p => p.Id).ToList();
 
     public static SniProxyInfo Describe(int id) => Find(id).Server.Describe();
 
-    /// <summary>Swaps in new routes; a set that does not build throws and the old routes keep serving.</summary>
-    public static SniProxyInfo Update(int id, IReadOnlyList<IExposeResource> resources)
+    /// <summary>Swaps in new routes; a set that does not build (or needs a port that cannot be had) changes nothing.</summary>
+    public static SniProxyInfo? Update(int id, IReadOnlyList<IExposeResource> resources, out IReadOnlyList<ClusterExposeException> errors)
     {
         Running running = Find(id);
-        running.Server.Reload(BuildOrThrow(resources, running.Options));
+        ProxyRouteSet? routes = ProxyRouteSet.Build(resources, running.Options, out errors);
+        if (routes is null)
+        {
+            ProxyLog.ReloadRejected(running.Server.Logger, string.Join(" ", errors.Select(e => e.Message)));
+            return null;
+        }
+
+        try
+        {
+            running.Server.Reload(routes);
+        }
+        catch (ClusterExposeException exception)
+        {
+            ProxyLog.ReloadRejected(running.Server.Logger, exception.Message);
+            errors = new[] { exception };
+            return null;
+        }
+
         return running.Server.Describe();
     }
 
@@ -59,27 +108,9 @@ public static class SniProxyHost
     }
 
     /// <summary>Reads a routes file: ClusterExpose manifests (or any the importer reads) as model objects.</summary>
-    public static IReadOnlyList<IExposeResource> ReadRoutesFile(string path)
-    {
-        ImportResult imported = ManifestImporter.Import(File.ReadAllText(path), path);
-        if (imported.Errors.Count > 0)
-        {
-            throw imported.Errors[0];
-        }
+    public static ImportResult ReadRoutesFile(string path) => ReadRoutesText(File.ReadAllText(path), path);
 
-        return imported.Resources;
-    }
-
-    private static ProxyRouteSet BuildOrThrow(IReadOnlyList<IExposeResource> resources, SniProxyOptions options)
-    {
-        ProxyRouteSet? routes = ProxyRouteSet.Build(resources, options, out IReadOnlyList<ClusterExposeException> errors);
-        if (routes is null)
-        {
-            throw errors.Count == 1 ? errors[0] : new ProxyRoutesException(errors);
-        }
-
-        return routes;
-    }
+    public static ImportResult ReadRoutesText(string yaml, string source) => ManifestImporter.Import(yaml, source);
 
     private static Running Find(int id) =>
         Proxies.TryGetValue(id, out Running? running)
@@ -128,21 +159,19 @@ public static class SniProxyHost
         {
             try
             {
-                Server.Reload(BuildOrThrow(ReadRoutesFile(path), Options));
+                ImportResult imported = ReadRoutesFile(path);
+                if (imported.Errors.Count > 0)
+                {
+                    ProxyLog.ReloadRejected(Server.Logger, string.Join(" ", imported.Errors.Select(e => e.Message)));
+                    return;
+                }
+
+                Update(Server.Id, imported.Resources, out _);
             }
-            catch (Exception exception) when (exception is ClusterExposeException or ProxyRoutesException or IOException or UnauthorizedAccessException)
+            catch (Exception exception) when (exception is ClusterExposeException or IOException or UnauthorizedAccessException)
             {
                 ProxyLog.ReloadRejected(Server.Logger, exception.Message);
             }
         }
     }
-}
-
-/// <summary>Several reasons a route set cannot be served, carried together.</summary>
-public sealed class ProxyRoutesException : Exception
-{
-    public ProxyRoutesException(IReadOnlyList<ClusterExposeException> errors)
-        : base(string.Join(" ", errors.Select(e => e.Message))) => Errors = errors;
-
-    public IReadOnlyList<ClusterExposeException> Errors { get; }
 }

@@ -1,0 +1,158 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Net;
+using System.Threading;
+using ClusterExpose.Engine.Proxy;
+
+namespace ClusterExpose.Commands;
+
+/// <summary>
+/// Starts the in-process forwarder: HTTPS by SNI with passthrough, HTTP by Host, TCP by port. It
+/// runs in the background and returns its handle; -Wait keeps it in the foreground until Ctrl+C.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "SniProxy", SupportsShouldProcess = true)]
+[OutputType(typeof(SniProxyInfo))]
+public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
+{
+    internal const string InvalidListenAddressErrorId = "InvalidListenAddress";
+    internal const string WatchNeedsOneFileErrorId = "WatchNeedsOneFile";
+
+    private readonly ManualResetEventSlim stopRequested = new();
+
+    [Parameter]
+    public string[] ListenAddress { get; set; } = Array.Empty<string>();
+
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int? HttpPort { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int? HttpsPort { get; set; }
+
+    /// <summary>Reload the routes when the -Path file changes.</summary>
+    [Parameter]
+    public SwitchParameter Watch { get; set; }
+
+    /// <summary>Stay in the foreground until Ctrl+C, then stop gracefully.</summary>
+    [Parameter]
+    public SwitchParameter Wait { get; set; }
+
+    /// <summary>With -Wait: write the proxy's final counters when it stops.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, 3600)]
+    public double DrainTimeoutSec { get; set; } = 30;
+
+    [Parameter]
+    [ValidateRange(0.1, 600)]
+    public double HandshakeTimeoutSec { get; set; } = 10;
+
+    [Parameter]
+    [ValidateRange(0.1, 600)]
+    public double ConnectTimeoutSec { get; set; } = 10;
+
+    [Parameter]
+    [ValidateRange(1, 604800)]
+    public double IdleTimeoutSec { get; set; } = 3600;
+
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int MaxConnections { get; set; } = 10_000;
+
+    [Parameter]
+    [ValidateRange(1, 1_000_000)]
+    public int MaxConnectionsPerSource { get; set; } = 256;
+
+    [Parameter]
+    [ValidateRange(512, ClientHelloParser.MaxAllowedHelloBytes)]
+    public int MaxHelloBytes { get; set; } = ClientHelloParser.DefaultMaxHelloBytes;
+
+    protected override void EndProcessing()
+    {
+        if (InputRejected)
+        {
+            return;
+        }
+
+        if (Watch.IsPresent && RouteFiles.Count != 1)
+        {
+            WriteError(new ErrorRecord(new PSArgumentException("-Watch needs exactly one routes file in -Path."), WatchNeedsOneFileErrorId, ErrorCategory.InvalidArgument, Path));
+            return;
+        }
+
+        SniProxyOptions? options = BuildOptions();
+        if (options is null)
+        {
+            return;
+        }
+
+        IReadOnlyList<string>? plan = SniProxyHost.Plan(Resources, options, out IReadOnlyList<ClusterExposeException> planErrors);
+        if (plan is null)
+        {
+            WriteErrors(planErrors);
+            return;
+        }
+
+        if (!ShouldProcess(string.Join("; ", plan), "Start SNI proxy"))
+        {
+            return;
+        }
+
+        SniProxyInfo? started = SniProxyHost.Start(Resources, options, Watch.IsPresent ? RouteFiles[0] : null, out IReadOnlyList<ClusterExposeException> errors);
+        if (started is null)
+        {
+            WriteErrors(errors);
+            return;
+        }
+
+        if (!Wait.IsPresent)
+        {
+            WriteObject(started);
+            return;
+        }
+
+        WriteVerbose($"SNI proxy {started.Id} is running: {string.Join(", ", started.Listeners.Select(l => l.ToString()))}. Press Ctrl+C to stop.");
+        stopRequested.Wait();
+        WriteVerbose($"Stopping SNI proxy {started.Id}, draining for up to {DrainTimeoutSec} s.");
+        SniProxyInfo stopped = SniProxyHost.Stop(started.Id, TimeSpan.FromSeconds(DrainTimeoutSec));
+        if (PassThru.IsPresent)
+        {
+            WriteObject(stopped);
+        }
+    }
+
+    protected override void StopProcessing() => stopRequested.Set();
+
+    private SniProxyOptions? BuildOptions()
+    {
+        var addresses = new List<IPAddress>();
+        foreach (string text in ListenAddress)
+        {
+            if (!IPAddress.TryParse(text, out IPAddress? address))
+            {
+                WriteError(new ErrorRecord(new PSArgumentException($"'{text}' is not an IP address to listen on."), InvalidListenAddressErrorId, ErrorCategory.InvalidArgument, text));
+                return null;
+            }
+
+            addresses.Add(address);
+        }
+
+        return new SniProxyOptions
+        {
+            ListenAddresses = addresses,
+            HttpPort = HttpPort,
+            HttpsPort = HttpsPort,
+            HandshakeTimeout = TimeSpan.FromSeconds(HandshakeTimeoutSec),
+            ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeoutSec),
+            IdleTimeout = TimeSpan.FromSeconds(IdleTimeoutSec),
+            MaxConnections = MaxConnections,
+            MaxConnectionsPerSource = MaxConnectionsPerSource,
+            MaxHelloBytes = MaxHelloBytes,
+        };
+    }
+}

@@ -1,0 +1,47 @@
+using System.Collections.Generic;
+using System.Management.Automation;
+using ClusterExpose.Engine.Proxy;
+
+namespace ClusterExpose.Commands;
+
+/// <summary>
+/// Replaces the routes of a running SNI proxy in one atomic swap: open connections keep their
+/// backend; a set that does not build changes nothing and the old routes keep serving.
+/// </summary>
+[Cmdlet(VerbsData.Update, "SniProxy", SupportsShouldProcess = true)]
+[OutputType(typeof(SniProxyInfo))]
+public sealed class UpdateSniProxyCommand : SniProxyRoutesCmdlet
+{
+    [Parameter(Mandatory = true)]
+    public int Id { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void EndProcessing()
+    {
+        if (InputRejected)
+        {
+            return;
+        }
+
+        if (!ShouldProcess($"SNI proxy {Id}", $"Replace its routes with {Resources.Count} exposures"))
+        {
+            return;
+        }
+
+        try
+        {
+            SniProxyInfo? updated = SniProxyHost.Update(Id, Resources, out IReadOnlyList<ClusterExposeException> errors);
+            WriteErrors(errors);
+            if (updated is not null && PassThru.IsPresent)
+            {
+                WriteObject(updated);
+            }
+        }
+        catch (ClusterExposeException exception)
+        {
+            WriteError(ToErrorRecord(exception));
+        }
+    }
+}

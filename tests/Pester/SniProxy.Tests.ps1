@@ -1,0 +1,130 @@
+# Start-SniProxy, Get-SniProxy, Update-SniProxy and Stop-SniProxy as a user drives them: the
+# lifecycle, -WhatIf, a real HTTP request through the proxy, and every error path by its id.
+BeforeAll {
+    Import-Module $env:CLUSTEREXPOSE_MODULE -Force
+
+    function Get-FreePort {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+    }
+
+    # An HTTP backend on 127.0.0.1 answering one request with its name and the Host it saw.
+    function Start-HttpBackend([string] $Name) {
+        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $listener.Start()
+        $job = Start-ThreadJob -ArgumentList $listener, $Name -ScriptBlock {
+            param($listener, $name)
+            $client = $listener.AcceptTcpClient()
+            $stream = $client.GetStream()
+            $buffer = [byte[]]::new(8192)
+            $read = $stream.Read($buffer, 0, $buffer.Length)
+            $request = [System.Text.Encoding]::ASCII.GetString($buffer, 0, $read)
+            $hostName = [regex]::Match($request, '(?im)^host:\s*(\S+)').Groups[1].Value
+            $body = "$name $hostName"
+            $reply = [System.Text.Encoding]::ASCII.GetBytes("HTTP/1.1 200 OK`r`nContent-Length: $($body.Length)`r`nConnection: close`r`n`r`n$body")
+            $stream.Write($reply, 0, $reply.Length)
+            $client.Close()
+            $listener.Stop()
+        }
+        [pscustomobject]@{ Port = $listener.LocalEndpoint.Port; Job = $job }
+    }
+}
+
+Describe 'The lifecycle' {
+    AfterEach {
+        Get-SniProxy | Stop-SniProxy -DrainTimeoutSec 0
+    }
+
+    It 'starts in the background, lists, forwards HTTP by Host, updates and stops' {
+        $backend = Start-HttpBackend home
+        $set = New-ExposedHost k65 kl.example.top 127.0.0.1 -TargetHttpPort $backend.Port -TargetHttpsPort $backend.Port
+        $proxy = $set | Start-SniProxy -ListenAddress 127.0.0.1 -HttpPort 0 -HttpsPort 0
+        $proxy.State | Should -Be 'Running'
+        $proxy.RouteCount | Should -Be 2
+        $proxy.Listeners.Kind | Sort-Object | Should -Be @('Http', 'Tls')
+        (Get-SniProxy).Id | Should -Contain $proxy.Id
+
+        $httpPort = [System.Net.IPEndPoint]::Parse(($proxy.Listeners | Where-Object Kind -EQ Http).Endpoint).Port
+        $answer = & curl -s --max-time 10 --resolve "kl.example.top:${httpPort}:127.0.0.1" "http://kl.example.top:$httpPort/"
+        $answer | Should -Be "home kl.example.top:$httpPort"
+        $backend.Job | Wait-Job -Timeout 10 | Remove-Job
+
+        $info = Get-SniProxy -Id $proxy.Id
+        ($info.Routes | Where-Object Router -EQ 'default/k65-http').TotalConnections | Should -Be 1
+        $info | Out-String | Should -Match 'Http 127\.0\.0\.1'
+
+        $forward = Add-TcpForward pg (Get-FreePort) 127.0.0.1 -TargetPort 5432
+        $updated = @($set, $forward) | Update-SniProxy -Id $proxy.Id -PassThru
+        $updated.RouteCount | Should -Be 3
+        $updated.Listeners.Kind | Should -Contain 'Tcp'
+
+        $stopped = Stop-SniProxy -Id $proxy.Id -DrainTimeoutSec 1 -PassThru
+        $stopped.State | Should -Be 'Stopped'
+        Get-SniProxy | Where-Object Id -EQ $proxy.Id | Should -BeNullOrEmpty
+    }
+
+    It 'says with -WhatIf what it would listen on, and listens on nothing' {
+        $before = @(Get-SniProxy).Count
+        $set = New-ExposedHost k65 kl.example.top 127.0.0.1
+        $set | Start-SniProxy -ListenAddress 127.0.0.1 -HttpPort 0 -HttpsPort 0 -WhatIf
+        @(Get-SniProxy).Count | Should -Be $before
+    }
+
+    It 'reads its routes from a manifest file' {
+        $file = Join-Path $TestDrive 'routes.yaml'
+        New-ExposedHost k65 kl.example.top 10.21.22.65 -IncludeSubdomains | Export-ExposeManifest -Path $file
+        $proxy = Start-SniProxy -Path $file -ListenAddress 127.0.0.1 -HttpPort 0 -HttpsPort 0 -Watch
+        $proxy.RouteCount | Should -Be 2
+        $proxy.WatchedPath | Should -Be $file
+    }
+
+    It 'keeps the old routes when an update does not build' {
+        $proxy = New-ExposedHost k65 kl.example.top 127.0.0.1 | Start-SniProxy -ListenAddress 127.0.0.1 -HttpPort 0 -HttpsPort 0
+        $result = Update-SniProxy -Id $proxy.Id -InputObject @() -PassThru -ErrorAction SilentlyContinue -ErrorVariable err
+        $result | Should -BeNullOrEmpty
+        $err[0].FullyQualifiedErrorId | Should -Be 'NoProxyRoutes,ClusterExpose.Commands.UpdateSniProxyCommand'
+        (Get-SniProxy -Id $proxy.Id).RouteCount | Should -Be 2
+        (Get-SniProxy -Id $proxy.Id).RecentEvents -join "`n" | Should -Match 'ReloadRejected'
+    }
+}
+
+Describe 'Errors carry stable ids and start nothing' {
+    AfterEach {
+        Get-SniProxy | Stop-SniProxy -DrainTimeoutSec 0
+    }
+
+    It '<Name>' -ForEach @(
+        @{ Name = 'no routes'; Id = 'NoProxyRoutes'; Category = 'InvalidArgument'; Command = { Start-SniProxy -ListenAddress 127.0.0.1 } }
+        @{ Name = 'a listen address that is not one'; Id = 'InvalidListenAddress'; Category = 'InvalidArgument'; Command = { New-ExposedHost k65 kl.example.top 127.0.0.1 | Start-SniProxy -ListenAddress localhost } }
+        @{ Name = 'a routes file that is missing'; Id = 'FileNotFound'; Category = 'ObjectNotFound'; Command = { Start-SniProxy -Path (Join-Path $TestDrive 'none.yaml') } }
+        @{ Name = 'a proxy that does not run'; Id = 'ProxyNotFound'; Category = 'ObjectNotFound'; Command = { Stop-SniProxy -Id 987654 } }
+        @{ Name = 'counters of a proxy that does not run'; Id = 'ProxyNotFound'; Category = 'ObjectNotFound'; Command = { Get-SniProxy -Id 987654 } }
+        @{ Name = 'a string piped in as a route'; Id = 'UnsupportedInputObject'; Category = 'InvalidType'; Command = { 'kl.example.top' | Start-SniProxy -ListenAddress 127.0.0.1 } }
+    ) {
+        $before = @(Get-SniProxy).Count
+        $ErrorActionPreference = 'Continue'
+        $all = & $Command 2>&1
+        $err = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
+        $err.Count | Should -BeGreaterThan 0
+        $err[0].FullyQualifiedErrorId | Should -BeLike "$Id,ClusterExpose.Commands.*"
+        $err[0].CategoryInfo.Category | Should -Be $Category
+        @(Get-SniProxy).Count | Should -Be $before
+    }
+
+    It 'refuses a port that is taken, and leaves nothing listening' {
+        $taken = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+        $taken.Start()
+        try {
+            $port = $taken.LocalEndpoint.Port
+            $result = New-ExposedHost k65 kl.example.top 127.0.0.1 | Start-SniProxy -ListenAddress 127.0.0.1 -HttpPort 0 -HttpsPort $port -ErrorAction SilentlyContinue -ErrorVariable err
+            $result | Should -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -Be 'ListenFailed,ClusterExpose.Commands.StartSniProxyCommand'
+            $err[0].CategoryInfo.Category | Should -Be 'ResourceExists'
+            Get-SniProxy | Should -BeNullOrEmpty
+        }
+        finally {
+            $taken.Stop()
+        }
+    }
+}
