@@ -57,7 +57,7 @@ internal sealed class ProxyConnection
         Socket? backend = null;
         try
         {
-            var stopwatch = Stopwatch.StartNew();
+            long accepted = Stopwatch.GetTimestamp();
             int peekedLength = 0;
             RouteQuery query;
             ListenerSpec spec = listener.Spec;
@@ -89,18 +89,21 @@ internal sealed class ProxyConnection
                     server.LeaveHandshake();
                 }
 
-                listener.Counters.Peeked(stopwatch.ElapsedTicks);
+                listener.Counters.Peeked(Stopwatch.GetTimestamp() - accepted);
+
+                // The handshake deadline is over; the idle timeout takes over once relaying starts.
+                lifetime.CancelAfter(Timeout.InfiniteTimeSpan);
             }
 
             ProxyRouteSet routes = server.Routes;
-            RouteDecision decision = routes.Table.Decide(spec.EntryPoint, query, tls: spec.Kind == ListenerKind.Tls);
-            if (decision.Winner is null || decision.Conditional || !routes.Backends.TryGetValue(decision.Winner.Name, out ProxyBackend? target))
+            RouteSelection selection = routes.Table.Select(spec.EntryPoint, query, tls: spec.Kind == ListenerKind.Tls);
+            if (selection.Router is null || selection.Conditional || !routes.Backends.TryGetValue(selection.Router.Name, out ProxyBackend? target))
             {
                 await RejectAsync(spec.Kind == ListenerKind.Tcp ? RejectionReason.NoRoute : query.ServerName.Length == 0 ? RejectionReason.NoServerName : RejectionReason.UnknownName).ConfigureAwait(false);
                 return;
             }
 
-            string router = decision.Winner.Name;
+            string router = selection.Router.Name;
             RouteCounters counters = server.Counters.Route(router);
             (backend, RejectionReason? failure) = await ConnectAsync(target).ConfigureAwait(false);
             if (backend is null)
@@ -143,16 +146,15 @@ internal sealed class ProxyConnection
     {
         int limit = buffer.Length;
         int filled = 0;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token);
-        deadline.CancelAfter(server.Options.HandshakeTimeout);
+        lifetime.CancelAfter(server.Options.HandshakeTimeout);
         while (true)
         {
             int read;
             try
             {
-                read = await client.ReceiveAsync(buffer.AsMemory(filled, limit - filled), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                read = await client.ReceiveAsync(buffer.AsMemory(filled, limit - filled), SocketFlags.None, lifetime.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!lifetime.IsCancellationRequested)
+            catch (OperationCanceledException) when (!server.AbortToken.IsCancellationRequested)
             {
                 await RejectAsync(RejectionReason.HandshakeTimeout).ConfigureAwait(false);
                 return (null, 0);
@@ -191,16 +193,15 @@ internal sealed class ProxyConnection
     {
         int limit = server.Options.MaxHttpHeadBytes;
         int filled = 0;
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token);
-        deadline.CancelAfter(server.Options.HandshakeTimeout);
+        lifetime.CancelAfter(server.Options.HandshakeTimeout);
         while (true)
         {
             int read;
             try
             {
-                read = await client.ReceiveAsync(buffer.AsMemory(filled, limit - filled), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                read = await client.ReceiveAsync(buffer.AsMemory(filled, limit - filled), SocketFlags.None, lifetime.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (!lifetime.IsCancellationRequested)
+            catch (OperationCanceledException) when (!server.AbortToken.IsCancellationRequested)
             {
                 await RejectAsync(RejectionReason.HandshakeTimeout).ConfigureAwait(false);
                 return (null, 0);
@@ -238,8 +239,8 @@ internal sealed class ProxyConnection
         {
             IPEndPoint endpoint = target.Targets[(start + i) % target.Targets.Count];
             var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(lifetime.Token);
-            deadline.CancelAfter(server.Options.ConnectTimeout);
+            using var deadline = new CancellationTokenSource(server.Options.ConnectTimeout);
+            using CancellationTokenRegistration stop = lifetime.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
             try
             {
                 await socket.ConnectAsync(endpoint, deadline.Token).ConfigureAwait(false);
@@ -283,7 +284,20 @@ internal sealed class ProxyConnection
 
         TimeSpan idle = server.Options.IdleTimeout;
         lifetime.CancelAfter(idle);
-        void Activity() => lifetime.CancelAfter(idle);
+
+        // Re-arming a timer on every burst costs more than the burst on a fast stream: re-arm at most
+        // eight times per idle period, so the deadline falls between 7/8 and all of the timeout.
+        long rearmEvery = (long)(idle.TotalMilliseconds / 8);
+        long lastArmed = Environment.TickCount64;
+        void Activity()
+        {
+            long now = Environment.TickCount64;
+            if (now - Volatile.Read(ref lastArmed) >= rearmEvery)
+            {
+                Volatile.Write(ref lastArmed, now);
+                lifetime.CancelAfter(idle);
+            }
+        }
         int bufferSize = server.Options.BufferSize;
         Task<PumpOutcome> up = SocketPump.RunAsync(client, backend, bufferSize, counters.AddFromClient, Activity, token);
         Task<PumpOutcome> down = SocketPump.RunAsync(backend, client, bufferSize, counters.AddToClient, Activity, token);

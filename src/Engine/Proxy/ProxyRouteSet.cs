@@ -25,17 +25,20 @@ public sealed record ListenerSpec(ListenerKind Kind, string EntryPoint, int Port
 /// <summary>Where a route's connections go.</summary>
 public sealed class ProxyBackend
 {
+    private readonly string description;
+
     public ProxyBackend(IReadOnlyList<IPEndPoint> targets, ProxyProtocolVersion proxyProtocol)
     {
         Targets = targets;
         ProxyProtocol = proxyProtocol;
+        description = string.Join(", ", targets.Select(t => t.ToString()));
     }
 
     public IReadOnlyList<IPEndPoint> Targets { get; }
 
     public ProxyProtocolVersion ProxyProtocol { get; }
 
-    public override string ToString() => string.Join(", ", Targets.Select(t => t.ToString()));
+    public override string ToString() => description;
 }
 
 /// <summary>

@@ -84,8 +84,14 @@ internal static class SocketPump
 
                     counted(read);
                     activity();
+
+                    // A full read means more is likely waiting; otherwise give the buffer back and wait without one.
+                    if (read < buffer.Length)
+                    {
+                        break;
+                    }
                 }
-                while (source.Available > 0);
+                while (true);
             }
             finally
             {

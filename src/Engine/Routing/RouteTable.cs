@@ -8,7 +8,7 @@ namespace ClusterExpose.Engine.Routing;
 /// An immutable set of compiled routers and Traefik's order for picking one of them. Test-SniRoute
 /// asks it where a name goes; the proxy asks it the same question for every connection.
 /// </summary>
-public sealed class RouteTable
+public sealed partial class RouteTable
 {
     private RouteTable(IReadOnlyList<CompiledRouter> routers) => Routers = routers;
 

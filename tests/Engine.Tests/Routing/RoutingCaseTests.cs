@@ -76,6 +76,12 @@ public sealed class RoutingCaseTests
         Assert.Equal(expect.Contains("ambiguous"), decision.Ambiguous);
         Assert.Equal(expect.Contains("conditional"), decision.Conditional);
         Assert.False(string.IsNullOrWhiteSpace(decision.Reason));
+
+        // The proxy's allocation-free path must decide exactly as the explained one.
+        RouteSelection selection = table.Select(ask[0], Query(ask[1]), tls);
+        Assert.Same(decision.Winner, selection.Router);
+        Assert.Equal(decision.Conditional, selection.Conditional);
+        Assert.Equal(decision.Kind == RouteKind.AcmeTlsAlpn, selection.AcmeTlsAlpn);
         if (decision.Winner is not null)
         {
             Assert.Contains(decision.Winner.Name, decision.Reason, StringComparison.Ordinal);

@@ -1,0 +1,281 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using ClusterExpose;
+using ClusterExpose.Bench;
+using ClusterExpose.Engine;
+using ClusterExpose.Engine.Proxy;
+
+// ClusterExpose.Bench run [--rounds N] [--out folder] [--quick]
+// ClusterExpose.Bench proxy <tls port> <plain port> <origin tls port> <origin source port>
+if (args.Length > 0 && args[0] == "proxy")
+{
+    return RunProxy(args.Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray());
+}
+
+int rounds = OptionValue("--rounds", 3);
+bool quick = args.Contains("--quick");
+string outFolder = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.Combine("out", "bench");
+Directory.CreateDirectory(outFolder);
+return await new Bench(rounds, quick, Path.GetFullPath(outFolder)).RunAsync();
+
+int OptionValue(string name, int fallback)
+{
+    string? value = args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
+    return value is null ? fallback : int.Parse(value, CultureInfo.InvariantCulture);
+}
+
+// The proxy engine in a process of its own, with the routes every proxy gets.
+static int RunProxy(int[] ports)
+{
+    ExposedHost host = ExposeFactory.CreateHost("bench", new[] { Configs.ServerName }, false, new[] { "127.0.0.1" }, "default", 80, 443, 80, ports[2]).Value!;
+    TcpForward plain = ExposeFactory.CreateForward("plain", ports[1], new[] { "127.0.0.1" }, ports[3]).Value!;
+    var options = new SniProxyOptions { ListenAddresses = new[] { IPAddress.Loopback }, HttpPort = 0, HttpsPort = ports[0], MaxConnections = 40_000, MaxConnectionsPerSource = 40_000, MaxPendingHandshakes = 4_096 };
+    ProxyRouteSet routes = ProxyRouteSet.Build(new IExposeResource[] { host, plain }, options, out var errors)
+        ?? throw new InvalidOperationException(string.Join("; ", errors.Select(e => e.Message)));
+    SniProxyServer server = SniProxyServer.Start(1, routes, options);
+    Console.WriteLine("ready");
+    Console.In.ReadToEnd();
+    server.StopAsync(TimeSpan.Zero).GetAwaiter().GetResult();
+    return 0;
+}
+
+/// <summary>One run: every target measured back to back, round after round; medians reported as ratios.</summary>
+internal sealed class Bench
+{
+    private const int ProxyCore = 0;
+    private const int LoadCore = 1;
+    private readonly int rounds;
+    private readonly bool quick;
+    private readonly string outFolder;
+    private readonly Dictionary<(string Target, string Metric), List<double>> samples = new();
+
+    public Bench(int rounds, bool quick, string outFolder)
+    {
+        this.rounds = rounds;
+        this.quick = quick;
+        this.outFolder = outFolder;
+    }
+
+    private int Handshakes => quick ? 300 : 2000;
+
+    private int Requests => quick ? 500 : 5000;
+
+    private long BulkPlainBytes => quick ? 256L << 20 : 2L << 30;
+
+    private long BulkTlsBytes => quick ? 64L << 20 : 512L << 20;
+
+    /// <summary>The file-descriptor hard limit here is 20000: each relayed connection costs the proxy two.</summary>
+    private int IdleConnections => quick ? 1000 : 8000;
+
+    public async Task<int> RunAsync()
+    {
+        // The load generator and the origins share one core; each proxy gets the other.
+        if (OperatingSystem.IsLinux())
+        {
+            Process.GetCurrentProcess().ProcessorAffinity = (IntPtr)(1 << LoadCore);
+        }
+        using var origins = new Origins(Math.Max(BulkPlainBytes, BulkTlsBytes));
+        string folder = Directory.CreateTempSubdirectory("clusterexpose-bench-").FullName;
+        var targets = new List<(string Name, Func<ProxyProcess?> Start)>
+        {
+            ("direct", () => null),
+            ("ClusterExpose", () => StartClusterExpose(origins)),
+            ("HAProxy", () => StartExternal("HAProxy", "haproxy", (f, p) => Configs.HaProxy(f, p, origins.TlsPort, origins.SourcePort), folder, plain: true)),
+            ("nginx", () => StartExternal("nginx", "nginx", (f, p) => Configs.Nginx(f, p, origins.TlsPort, origins.SourcePort), folder, plain: true)),
+            ("sniproxy", () => StartExternal("sniproxy", "sniproxy", (f, p) => Configs.SniProxy(f, p, origins.TlsPort), folder, plain: false)),
+        };
+
+        string? only = Environment.GetEnvironmentVariable("BENCH_ONLY");
+        var running = new List<(string Name, ProxyProcess? Proxy)>();
+        try
+        {
+            foreach (var (name, start) in targets.Where(t => only is null || only.Split(',').Contains(t.Name)))
+            {
+                running.Add((name, start()));
+            }
+
+            // One untimed pass first: the JIT (tiered, with PGO) and every cache settle before anything counts.
+            foreach (var (name, proxy) in running)
+            {
+                Console.WriteLine($"warm-up: {name}");
+                await MeasureAsync(name, proxy, proxy?.Ports ?? new TargetPorts(origins.TlsPort, origins.SourcePort), origins);
+            }
+
+            samples.Clear();
+            for (int round = 1; round <= rounds; round++)
+            {
+                foreach (var (name, proxy) in running)
+                {
+                    Console.WriteLine($"round {round}: {name}");
+                    await MeasureAsync(name, proxy, proxy?.Ports ?? new TargetPorts(origins.TlsPort, origins.SourcePort), origins);
+                }
+
+                foreach (var (name, start) in targets.Where(t => running.Any(r => r.Name == t.Name)))
+                {
+                    await MeasureIdleMemoryAsync(name, start);
+                }
+            }
+        }
+        finally
+        {
+            running.ForEach(r => r.Proxy?.Dispose());
+        }
+
+        string report = Report();
+        Console.WriteLine(report);
+        File.WriteAllText(Path.Combine(outFolder, "results.md"), report);
+        return 0;
+    }
+
+    private async Task MeasureAsync(string target, ProxyProcess? proxy, TargetPorts ports, Origins origins)
+    {
+        await LoadGenerator.HandshakesAsync(ports.Tls, 50, 4);
+        double cpu = proxy?.CpuSeconds() ?? 0;
+        TimeSpan wall = await LoadGenerator.HandshakesAsync(ports.Tls, Handshakes, 16);
+        Add(target, "tls-conn/s", Handshakes / wall.TotalSeconds);
+        if (proxy is not null)
+        {
+            Add(target, "cpu-us/tls-conn", (proxy.CpuSeconds() - cpu) * 1e6 / Handshakes);
+        }
+
+        double[] latencies = await LoadGenerator.KeepAliveLatenciesAsync(ports.Tls, Requests);
+        Array.Sort(latencies);
+        Add(target, "p50-us", latencies[latencies.Length / 2]);
+        Add(target, "p99-us", latencies[(int)(latencies.Length * 0.99)]);
+        Add(target, "keepalive-req/s", await LoadGenerator.KeepAliveThroughputAsync(ports.Tls, 8, TimeSpan.FromSeconds(quick ? 1 : 3)));
+
+        cpu = proxy?.CpuSeconds() ?? 0;
+        var (tlsBytes, tlsElapsed) = await LoadGenerator.BulkTlsAsync(ports.Tls, BulkTlsBytes);
+        Add(target, "tls-passthrough-MB/s", tlsBytes / tlsElapsed.TotalSeconds / 1e6);
+        if (proxy is not null)
+        {
+            Add(target, "cpu-s/GB-tls", (proxy.CpuSeconds() - cpu) / (tlsBytes / 1e9));
+        }
+
+        if (ports.Plain == 0)
+        {
+            return;
+        }
+
+        cpu = proxy?.CpuSeconds() ?? 0;
+        var (plainBytes, plainElapsed) = await LoadGenerator.BulkPlainAsync(ports.Plain);
+        Add(target, "tcp-MB/s", plainBytes / plainElapsed.TotalSeconds / 1e6);
+        if (proxy is not null)
+        {
+            Add(target, "cpu-s/GB-tcp", (proxy.CpuSeconds() - cpu) / (plainBytes / 1e9));
+        }
+    }
+
+    /// <summary>
+    /// Memory per idle relayed connection, on a fresh process each time (pools a long-running proxy
+    /// kept from earlier phases would hide the cost): a small batch first so that code paths and
+    /// first-use structures are in place, then the measured batch.
+    /// </summary>
+    private async Task MeasureIdleMemoryAsync(string target, Func<ProxyProcess?> start)
+    {
+        using ProxyProcess? proxy = start();
+        if (proxy is null || proxy.Ports.Plain == 0)
+        {
+            return;
+        }
+
+        List<Socket> warm = await LoadGenerator.OpenIdleAsync(proxy.Ports.Plain, 200);
+        await Task.Delay(500);
+        warm.ForEach(s => s.Dispose());
+        await Task.Delay(500);
+        long before = proxy.ResidentKib();
+        List<Socket> idle = await LoadGenerator.OpenIdleAsync(proxy.Ports.Plain, IdleConnections);
+        await Task.Delay(1500);
+        long after = proxy.ResidentKib();
+        Add(target, "KiB/idle-conn", (after - before) / (double)IdleConnections);
+        idle.ForEach(s => s.Dispose());
+        await Task.Delay(500);
+    }
+
+    private static ProxyProcess StartClusterExpose(Origins origins)
+    {
+        var ports = new TargetPorts(FreePort(), FreePort());
+        string self = Environment.ProcessPath!;
+        string arguments = string.Join(' ', new[] { ports.Tls, ports.Plain, origins.TlsPort, origins.SourcePort });
+        string command = self.EndsWith("dotnet", StringComparison.Ordinal) ? $"{self} {typeof(Bench).Assembly.Location}" : self;
+        // The setting the headless deployment uses (README, the rendered DaemonSet): thread-pool
+        // workers sleep instead of spinning between connections, which on a proxy is most of the CPU.
+        var environment = new Dictionary<string, string> { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" };
+        foreach (string name in new[] { "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "DOTNET_TieredPGO", "DOTNET_gcServer", "DOTNET_PerfMapEnabled", "DOTNET_EnableWriteXorExecute" })
+        {
+            if (Environment.GetEnvironmentVariable("BENCH_" + name) is string value)
+            {
+                environment[name] = value;
+            }
+        }
+
+        return ProxyProcess.Start("ClusterExpose", command, "proxy " + arguments, ProxyCore, ports, environment);
+    }
+
+    private static ProxyProcess? StartExternal(string name, string command, Func<string, TargetPorts, string> configure, string folder, bool plain)
+    {
+        var ports = new TargetPorts(FreePort(), plain ? FreePort() : 0);
+        return ProxyProcess.Start(name, command, configure(folder, ports), ProxyCore, ports);
+    }
+
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private void Add(string target, string metric, double value)
+    {
+        if (!samples.TryGetValue((target, metric), out List<double>? list))
+        {
+            samples[(target, metric)] = list = new List<double>();
+        }
+
+        list.Add(value);
+    }
+
+    private double? Median(string target, string metric)
+    {
+        if (!samples.TryGetValue((target, metric), out List<double>? list) || list.Count == 0)
+        {
+            return null;
+        }
+
+        double[] sorted = list.OrderBy(v => v).ToArray();
+        return sorted[sorted.Length / 2];
+    }
+
+    private string Report()
+    {
+        string[] targets = { "direct", "ClusterExpose", "HAProxy", "nginx", "sniproxy" };
+        string[] metrics = { "tls-conn/s", "cpu-us/tls-conn", "keepalive-req/s", "p50-us", "p99-us", "tls-passthrough-MB/s", "cpu-s/GB-tls", "tcp-MB/s", "cpu-s/GB-tcp", "KiB/idle-conn" };
+        var text = new StringBuilder();
+        text.AppendLine($"Medians of {rounds} rounds; {Environment.ProcessorCount} cores, proxy pinned to core {ProxyCore}, load generator and origins to core {LoadCore}.");
+        text.AppendLine($"Handshakes {Handshakes}, keep-alive requests {Requests}, bulk TCP {BulkPlainBytes >> 20} MiB, bulk TLS {BulkTlsBytes >> 20} MiB, idle connections {IdleConnections}.");
+        text.AppendLine();
+        text.AppendLine("| metric | " + string.Join(" | ", targets) + " | ClusterExpose / HAProxy |");
+        text.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", targets.Length + 1)));
+        foreach (string metric in metrics)
+        {
+            var cells = targets.Select(t => Median(t, metric) is double v ? v.ToString(v >= 100 ? "0" : "0.00", CultureInfo.InvariantCulture) : "n/a");
+            double? ours = Median("ClusterExpose", metric);
+            double? haproxy = Median("HAProxy", metric);
+            string ratio = ours is double o && haproxy is double h && h != 0 ? (o / h).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
+            text.AppendLine($"| {metric} | {string.Join(" | ", cells)} | {ratio} |");
+        }
+
+        return text.ToString();
+    }
+}
