@@ -207,9 +207,15 @@ internal sealed class Bench
         string self = Environment.ProcessPath!;
         string arguments = string.Join(' ', new[] { ports.Tls, ports.Plain, origins.TlsPort, origins.SourcePort });
         string command = self.EndsWith("dotnet", StringComparison.Ordinal) ? $"{self} {typeof(Bench).Assembly.Location}" : self;
-        // The setting the headless deployment uses (README, the rendered DaemonSet): thread-pool
-        // workers sleep instead of spinning between connections, which on a proxy is most of the CPU.
-        var environment = new Dictionary<string, string> { ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0" };
+        // The settings of the headless profile (README, the rendered DaemonSet): socket continuations
+        // run on the event thread instead of hopping to the thread pool, and pool workers sleep
+        // instead of spinning between connections. Both are process-wide, so an interactive session
+        // keeps the defaults.
+        var environment = new Dictionary<string, string>
+        {
+            ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
+            ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
+        };
         foreach (string name in new[] { "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "DOTNET_TieredPGO", "DOTNET_gcServer", "DOTNET_PerfMapEnabled", "DOTNET_EnableWriteXorExecute" })
         {
             if (Environment.GetEnvironmentVariable("BENCH_" + name) is string value)

@@ -20,12 +20,20 @@ internal sealed class ProxyConnection
 {
     private const byte AlertHandshakeFailure = 40;
     private const byte AlertUnrecognizedName = 112;
+    private const int Reading = 0;
+    private const int Connecting = 1;
+    private const int Relaying = 2;
 
     private readonly SniProxyServer server;
     private readonly ProxyListener listener;
     private readonly Socket client;
-    private readonly CancellationTokenSource lifetime;
     private readonly IPEndPoint? clientEndPoint;
+    private readonly long handshakeDeadline;
+    private Socket? backend;
+    private int phase;
+    private long lastActivity;
+    private int expired;
+    private int aborted;
 
     public ProxyConnection(SniProxyServer server, ProxyListener listener, Socket client)
     {
@@ -33,28 +41,54 @@ internal sealed class ProxyConnection
         this.listener = listener;
         this.client = client;
         clientEndPoint = client.RemoteEndPoint as IPEndPoint;
-        lifetime = CancellationTokenSource.CreateLinkedTokenSource(server.AbortToken);
+        handshakeDeadline = Environment.TickCount64 + (long)server.Options.HandshakeTimeout.TotalMilliseconds;
     }
 
-    public IPAddress? SourceAddress => clientEndPoint?.Address;
+    /// <summary>
+    /// Called by the server's sweep (no timer per connection): ends a handshake that ran past its
+    /// deadline, or a relay idle for longer than the idle timeout.
+    /// </summary>
+    public void CheckDeadlines(long now)
+    {
+        switch (Volatile.Read(ref phase))
+        {
+            case Reading when now > handshakeDeadline && Interlocked.Exchange(ref expired, 1) == 0:
+                // Wakes the pending read with EOF; the reader sees the flag and answers as a timeout.
+                TryShutdown(client, SocketShutdown.Receive);
+                break;
+            case Relaying when now - Volatile.Read(ref lastActivity) > (long)server.Options.IdleTimeout.TotalMilliseconds:
+                Abort();
+                break;
+        }
+    }
 
-    /// <summary>Ends the connection now: pending operations are canceled and both sockets reset.</summary>
+    /// <summary>
+    /// Ends the connection now, abortively: both sockets are closed with a zero linger, so each peer
+    /// sees a reset, and every pending operation completes at once.
+    /// </summary>
     public void Abort()
     {
-        try
+        if (Interlocked.Exchange(ref aborted, 1) != 0)
         {
-            lifetime.Cancel();
+            return;
         }
-        catch (ObjectDisposedException)
+
+        Reset(client);
+        client.Dispose();
+        Socket? other = Volatile.Read(ref backend);
+        if (other is not null)
         {
+            Reset(other);
+            other.Dispose();
         }
     }
+
+    private bool Aborted => Volatile.Read(ref aborted) != 0;
 
     public async Task RunAsync()
     {
         client.NoDelay = true;
         byte[]? peeked = null;
-        Socket? backend = null;
         try
         {
             long accepted = Stopwatch.GetTimestamp();
@@ -90,9 +124,6 @@ internal sealed class ProxyConnection
                 }
 
                 listener.Counters.Peeked(Stopwatch.GetTimestamp() - accepted);
-
-                // The handshake deadline is over; the idle timeout takes over once relaying starts.
-                lifetime.CancelAfter(Timeout.InfiniteTimeSpan);
             }
 
             ProxyRouteSet routes = server.Routes;
@@ -105,12 +136,18 @@ internal sealed class ProxyConnection
 
             string router = selection.Router.Name;
             RouteCounters counters = server.Counters.Route(router);
-            (backend, RejectionReason? failure) = await ConnectAsync(target).ConfigureAwait(false);
-            if (backend is null)
+            Volatile.Write(ref phase, Connecting);
+            RejectionReason? failure = await ConnectAsync(target).ConfigureAwait(false);
+            if (failure is not null)
             {
+                if (Aborted)
+                {
+                    return;
+                }
+
                 counters.BackendFailed();
                 ProxyLog.BackendFailed(server.Logger, router, target.ToString(), null);
-                await RejectAsync(failure!.Value).ConfigureAwait(false);
+                await RejectAsync(failure.Value).ConfigureAwait(false);
                 return;
             }
 
@@ -118,7 +155,7 @@ internal sealed class ProxyConnection
             counters.Opened();
             try
             {
-                await RelayAsync(backend, target, peeked, peekedLength, counters).ConfigureAwait(false);
+                await RelayAsync(backend!, target, peeked, peekedLength, counters).ConfigureAwait(false);
             }
             finally
             {
@@ -138,7 +175,6 @@ internal sealed class ProxyConnection
 
             backend?.Dispose();
             client.Dispose();
-            lifetime.Dispose();
         }
     }
 
@@ -146,23 +182,20 @@ internal sealed class ProxyConnection
     {
         int limit = buffer.Length;
         int filled = 0;
-        lifetime.CancelAfter(server.Options.HandshakeTimeout);
         while (true)
         {
-            int read;
-            try
+            int read = await client.ReceiveAsync(buffer.AsMemory(filled, limit - filled), SocketFlags.None).ConfigureAwait(false);
+            if (read == 0 || Volatile.Read(ref expired) != 0)
             {
-                read = await client.ReceiveAsync(buffer.AsMemory(filled, limit - filled), SocketFlags.None, lifetime.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!server.AbortToken.IsCancellationRequested)
-            {
-                await RejectAsync(RejectionReason.HandshakeTimeout).ConfigureAwait(false);
-                return (null, 0);
-            }
+                if (Volatile.Read(ref expired) != 0 && !Aborted)
+                {
+                    await RejectAsync(RejectionReason.HandshakeTimeout).ConfigureAwait(false);
+                }
+                else
+                {
+                    Count(RejectionReason.ClientGone);
+                }
 
-            if (read == 0)
-            {
-                Count(RejectionReason.ClientGone);
                 return (null, 0);
             }
 
@@ -193,23 +226,20 @@ internal sealed class ProxyConnection
     {
         int limit = server.Options.MaxHttpHeadBytes;
         int filled = 0;
-        lifetime.CancelAfter(server.Options.HandshakeTimeout);
         while (true)
         {
-            int read;
-            try
+            int read = await client.ReceiveAsync(buffer.AsMemory(filled, limit - filled), SocketFlags.None).ConfigureAwait(false);
+            if (read == 0 || Volatile.Read(ref expired) != 0)
             {
-                read = await client.ReceiveAsync(buffer.AsMemory(filled, limit - filled), SocketFlags.None, lifetime.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!server.AbortToken.IsCancellationRequested)
-            {
-                await RejectAsync(RejectionReason.HandshakeTimeout).ConfigureAwait(false);
-                return (null, 0);
-            }
+                if (Volatile.Read(ref expired) != 0 && !Aborted)
+                {
+                    await RejectAsync(RejectionReason.HandshakeTimeout).ConfigureAwait(false);
+                }
+                else
+                {
+                    Count(RejectionReason.ClientGone);
+                }
 
-            if (read == 0)
-            {
-                Count(RejectionReason.ClientGone);
                 return (null, 0);
             }
 
@@ -231,42 +261,45 @@ internal sealed class ProxyConnection
         }
     }
 
-    private async Task<(Socket? Backend, RejectionReason? Failure)> ConnectAsync(ProxyBackend target)
+    /// <summary>Connects to one of the route's targets; null on success (the socket is in <see cref="backend"/>), else why not.</summary>
+    private async Task<RejectionReason?> ConnectAsync(ProxyBackend target)
     {
         RejectionReason failure = RejectionReason.BackendUnavailable;
         int start = target.Targets.Count > 1 ? (int)((uint)Environment.TickCount % (uint)target.Targets.Count) : 0;
-        for (int i = 0; i < target.Targets.Count; i++)
+        for (int i = 0; i < target.Targets.Count && !Aborted; i++)
         {
             IPEndPoint endpoint = target.Targets[(start + i) % target.Targets.Count];
             var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            Volatile.Write(ref backend, socket);
             using var deadline = new CancellationTokenSource(server.Options.ConnectTimeout);
-            using CancellationTokenRegistration stop = lifetime.Token.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
             try
             {
                 await socket.ConnectAsync(endpoint, deadline.Token).ConfigureAwait(false);
-                return (socket, null);
+                if (!Aborted)
+                {
+                    return null;
+                }
             }
-            catch (OperationCanceledException) when (!lifetime.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
                 failure = RejectionReason.BackendTimeout;
             }
-            catch (SocketException)
+            catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
             {
             }
 
+            Volatile.Write(ref backend, null);
             socket.Dispose();
-            lifetime.Token.ThrowIfCancellationRequested();
         }
 
-        return (null, failure);
+        return failure;
     }
 
-    private async Task RelayAsync(Socket backend, ProxyBackend target, byte[]? peeked, int peekedLength, RouteCounters counters)
+    private async Task RelayAsync(Socket backendSocket, ProxyBackend target, byte[]? peeked, int peekedLength, RouteCounters counters)
     {
-        CancellationToken token = lifetime.Token;
         if (target.ProxyProtocol != ProxyProtocolVersion.None && clientEndPoint is not null && client.LocalEndPoint is IPEndPoint local)
         {
-            if (!await SocketPump.SendAllAsync(backend, ProxyProtocolHeader.Build(target.ProxyProtocol, clientEndPoint, local), token).ConfigureAwait(false))
+            if (!await SocketPump.SendAllAsync(backendSocket, ProxyProtocolHeader.Build(target.ProxyProtocol, clientEndPoint, local), CancellationToken.None).ConfigureAwait(false))
             {
                 return;
             }
@@ -274,7 +307,7 @@ internal sealed class ProxyConnection
 
         if (peekedLength > 0)
         {
-            if (!await SocketPump.SendAllAsync(backend, peeked.AsMemory(0, peekedLength), token).ConfigureAwait(false))
+            if (!await SocketPump.SendAllAsync(backendSocket, peeked.AsMemory(0, peekedLength), CancellationToken.None).ConfigureAwait(false))
             {
                 return;
             }
@@ -282,37 +315,31 @@ internal sealed class ProxyConnection
             counters.AddFromClient(peekedLength);
         }
 
-        TimeSpan idle = server.Options.IdleTimeout;
-        lifetime.CancelAfter(idle);
-
-        // Re-arming a timer on every burst costs more than the burst on a fast stream: re-arm at most
-        // eight times per idle period, so the deadline falls between 7/8 and all of the timeout.
-        long rearmEvery = (long)(idle.TotalMilliseconds / 8);
-        long lastArmed = Environment.TickCount64;
-        void Activity()
+        Volatile.Write(ref lastActivity, Environment.TickCount64);
+        Volatile.Write(ref phase, Relaying);
+        if (Aborted)
         {
-            long now = Environment.TickCount64;
-            if (now - Volatile.Read(ref lastArmed) >= rearmEvery)
-            {
-                Volatile.Write(ref lastArmed, now);
-                lifetime.CancelAfter(idle);
-            }
+            Reset(client);
+            Reset(backendSocket);
+            return;
         }
+
         int bufferSize = server.Options.BufferSize;
-        Task<PumpOutcome> up = SocketPump.RunAsync(client, backend, bufferSize, counters.AddFromClient, Activity, token);
-        Task<PumpOutcome> down = SocketPump.RunAsync(backend, client, bufferSize, counters.AddToClient, Activity, token);
+        Action activity = () => Volatile.Write(ref lastActivity, Environment.TickCount64);
+        Task<PumpOutcome> up = SocketPump.RunAsync(client, backendSocket, bufferSize, counters.AddFromClient, activity, CancellationToken.None);
+        Task<PumpOutcome> down = SocketPump.RunAsync(backendSocket, client, bufferSize, counters.AddToClient, activity, CancellationToken.None);
         Task<PumpOutcome> first = await Task.WhenAny(up, down).ConfigureAwait(false);
         if (first.Result != PumpOutcome.SourceClosed)
         {
-            // A reset, a failed write, the idle timeout or a stop: end the other direction too, abortively.
+            // A reset or a failed write: end the other direction too, abortively.
             Abort();
         }
 
         PumpOutcome[] outcomes = await Task.WhenAll(up, down).ConfigureAwait(false);
-        if (Array.Exists(outcomes, o => o != PumpOutcome.SourceClosed))
+        if (Aborted || Array.Exists(outcomes, o => o != PumpOutcome.SourceClosed))
         {
             Reset(client);
-            Reset(backend);
+            Reset(backendSocket);
         }
     }
 
@@ -368,6 +395,17 @@ internal sealed class ProxyConnection
     {
         string body = $"{status} {text}\n";
         return Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {text}\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}");
+    }
+
+    private static void TryShutdown(Socket socket, SocketShutdown how)
+    {
+        try
+        {
+            socket.Shutdown(how);
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+        {
+        }
     }
 
     private static void Reset(Socket socket)

@@ -22,7 +22,7 @@ public sealed class SniProxyServer
     private readonly Dictionary<ListenerSpec, List<ProxyListener>> listeners = new();
     private readonly ConcurrentDictionary<ProxyConnection, byte> connections = new();
     private readonly ConcurrentDictionary<IPAddress, int> perSource = new();
-    private readonly CancellationTokenSource abort = new();
+    private readonly Timer sweep;
     private readonly object gate = new();
     private readonly RecentEventsLogger? recentEvents;
     private ProxyRouteSet routes;
@@ -37,6 +37,21 @@ public sealed class SniProxyServer
         Options = options;
         Logger = logger;
         recentEvents = logger as RecentEventsLogger;
+
+        // One sweep for every connection's deadlines instead of a timer per connection: cheaper to
+        // arm, and an idle connection holds no timer at all.
+        long shortest = (long)Math.Min(options.HandshakeTimeout.TotalMilliseconds, options.IdleTimeout.TotalMilliseconds);
+        long period = Math.Clamp(shortest / 4, 25, 1000);
+        sweep = new Timer(_ => SweepDeadlines(), null, period, period);
+    }
+
+    private void SweepDeadlines()
+    {
+        long now = Environment.TickCount64;
+        foreach (ProxyConnection connection in connections.Keys)
+        {
+            connection.CheckDeadlines(now);
+        }
     }
 
     public int Id { get; }
@@ -56,7 +71,6 @@ public sealed class SniProxyServer
 
     internal ProxyCounters Counters { get; } = new();
 
-    internal CancellationToken AbortToken => abort.Token;
 
     /// <summary>Binds every listener the routes need, or none: a port that cannot be had fails the start.</summary>
     public static SniProxyServer Start(int id, ProxyRouteSet routes, SniProxyOptions options, ILogger? logger = null)
@@ -138,11 +152,17 @@ public sealed class SniProxyServer
             await Task.Delay(20).ConfigureAwait(false);
         }
 
-        abort.Cancel();
+        foreach (ProxyConnection connection in connections.Keys)
+        {
+            connection.Abort();
+        }
+
         while (!connections.IsEmpty)
         {
             await Task.Delay(10).ConfigureAwait(false);
         }
+
+        await sweep.DisposeAsync().ConfigureAwait(false);
 
         Volatile.Write(ref state, (int)SniProxyState.Stopped);
         ProxyLog.ProxyStopped(Logger, Id);
