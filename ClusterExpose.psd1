@@ -24,6 +24,7 @@
         'Get-SniProxy'
         'Stop-SniProxy'
         'Update-SniProxy'
+        'ConvertTo-SniProxyManifest'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

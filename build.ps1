@@ -7,6 +7,8 @@
              one line 'N passed, N failed'.
     Demo     builds, then runs the scenario on its embedded default: no cluster, no network.
     Package  builds, then writes a .nupkg into out/repository that Install-PSResource can install.
+    Bench    runs bench/: Start-SniProxy's engine against HAProxy, nginx and sniproxy (installed from
+             Debian packages when missing) on 127.0.0.1, and writes out/bench/results.md.
     Clean    removes out/.
     Only the .NET SDK is assumed: PowerShell comes from the repository's dotnet tool manifest,
     Pester from NuGet (build/tools.proj).
@@ -16,8 +18,12 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Bench', 'Clean')]
     [string] $Task = 'Build',
+
+    # Bench: how many measured rounds (medians are reported).
+    [ValidateRange(1, 20)]
+    [int] $Rounds = 3,
 
     [ValidateSet('Debug', 'Release')]
     [string] $Configuration = 'Release'
@@ -199,8 +205,22 @@ function Invoke-Package([switch] $NoBuild) {
     Get-ChildItem $repository -Filter '*.nupkg' | ForEach-Object { Write-Host "Wrote $($_.FullName)" }
 }
 
+function Invoke-Bench {
+    Install-DebianPackages -Commands haproxy, nginx, sniproxy, taskset -Packages haproxy, nginx, libnginx-mod-stream, sniproxy, util-linux
+    $project = Join-Path $root 'bench/ClusterExpose.Bench/ClusterExpose.Bench.csproj'
+    $benchOut = Join-Path $out 'bench'
+    Invoke-DotNet build $project -c Release --nologo -v quiet -o (Join-Path $benchOut 'bin')
+    & dotnet (Join-Path $benchOut 'bin/ClusterExpose.Bench.dll') run --rounds $Rounds --out $benchOut
+    if ($LASTEXITCODE -ne 0) {
+        throw "The benchmark failed with exit code $LASTEXITCODE."
+    }
+
+    Write-Host "Results: $(Join-Path $benchOut 'results.md')"
+}
+
 switch ($Task) {
     'Build' { Invoke-Build }
+    'Bench' { Invoke-Bench }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Package' { Invoke-Package }

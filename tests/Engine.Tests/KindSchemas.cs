@@ -51,6 +51,22 @@ internal static class KindSchemas
         ["gateway.networking.k8s.io/v1 TCPRoute"] = GatewayRouteFields,
         ["gateway.networking.k8s.io/v1alpha2 TCPRoute"] = GatewayRouteFields,
         ["helm.cattle.io/v1 HelmChartConfig"] = new[] { "spec.valuesContent:s!" },
+        ["v1 ConfigMap"] = new[] { "data.*:s" },
+        ["apps/v1 DaemonSet"] = new[]
+        {
+            "spec.selector.matchLabels.*:s!", "spec.updateStrategy.type:s", "spec.template.metadata.labels.*:s",
+            "spec.template.spec.terminationGracePeriodSeconds:i", "spec.template.spec.volumes[].name:s!", "spec.template.spec.volumes[].configMap.name:s",
+            "spec.template.spec.containers[].name:s!", "spec.template.spec.containers[].image:s", "spec.template.spec.containers[].command[]:s",
+            "spec.template.spec.containers[].env[].name:s!", "spec.template.spec.containers[].env[].value:s",
+            "spec.template.spec.containers[].ports[].name:s", "spec.template.spec.containers[].ports[].containerPort:i!",
+            "spec.template.spec.containers[].ports[].hostPort:i", "spec.template.spec.containers[].ports[].protocol:s",
+            "spec.template.spec.containers[].readinessProbe.tcpSocket.port:s!", "spec.template.spec.containers[].readinessProbe.periodSeconds:i",
+            "spec.template.spec.containers[].resources.requests.*:s", "spec.template.spec.containers[].resources.limits.*:s",
+            "spec.template.spec.containers[].securityContext.allowPrivilegeEscalation:b",
+            "spec.template.spec.containers[].securityContext.capabilities.drop[]:s", "spec.template.spec.containers[].securityContext.capabilities.add[]:s",
+            "spec.template.spec.containers[].volumeMounts[].name:s!", "spec.template.spec.containers[].volumeMounts[].mountPath:s!",
+            "spec.template.spec.containers[].volumeMounts[].readOnly:b",
+        },
     };
 
     /// <summary>Every way <paramref name="document"/> breaks the schema of its kind; empty when it conforms.</summary>

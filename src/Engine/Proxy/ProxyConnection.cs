@@ -16,7 +16,7 @@ namespace ClusterExpose.Engine.Proxy;
 /// already read, then relay both ways until both sides are done. Every failure before the backend
 /// is reached closes the client (with a TLS alert or an HTTP status where one fits) and is counted.
 /// </summary>
-internal sealed class ProxyConnection
+internal sealed class ProxyConnection : IRelayObserver
 {
     private const byte AlertHandshakeFailure = 40;
     private const byte AlertUnrecognizedName = 112;
@@ -30,6 +30,7 @@ internal sealed class ProxyConnection
     private readonly IPEndPoint? clientEndPoint;
     private readonly long handshakeDeadline;
     private Socket? backend;
+    private RouteCounters? routeCounters;
     private int phase;
     private long lastActivity;
     private int expired;
@@ -325,21 +326,40 @@ internal sealed class ProxyConnection
         }
 
         int bufferSize = server.Options.BufferSize;
-        Action activity = () => Volatile.Write(ref lastActivity, Environment.TickCount64);
-        Task<PumpOutcome> up = SocketPump.RunAsync(client, backendSocket, bufferSize, counters.AddFromClient, activity, CancellationToken.None);
-        Task<PumpOutcome> down = SocketPump.RunAsync(backendSocket, client, bufferSize, counters.AddToClient, activity, CancellationToken.None);
-        Task<PumpOutcome> first = await Task.WhenAny(up, down).ConfigureAwait(false);
-        if (first.Result != PumpOutcome.SourceClosed)
-        {
-            // A reset or a failed write: end the other direction too, abortively.
-            Abort();
-        }
+        routeCounters = counters;
+        Task<PumpOutcome> up = SocketPump.RunAsync(client, backendSocket, bufferSize, this, fromClient: true);
+        Task<PumpOutcome> down = SocketPump.RunAsync(backendSocket, client, bufferSize, this, fromClient: false);
 
-        PumpOutcome[] outcomes = await Task.WhenAll(up, down).ConfigureAwait(false);
-        if (Aborted || Array.Exists(outcomes, o => o != PumpOutcome.SourceClosed))
+        // Each pump aborts the relay itself when it fails (Ended), so waiting for both in turn is enough.
+        PumpOutcome upOutcome = await up.ConfigureAwait(false);
+        PumpOutcome downOutcome = await down.ConfigureAwait(false);
+        if (Aborted || upOutcome != PumpOutcome.SourceClosed || downOutcome != PumpOutcome.SourceClosed)
         {
             Reset(client);
             Reset(backendSocket);
+        }
+    }
+
+    void IRelayObserver.Transferred(bool fromClient, int bytes)
+    {
+        if (fromClient)
+        {
+            routeCounters!.AddFromClient(bytes);
+        }
+        else
+        {
+            routeCounters!.AddToClient(bytes);
+        }
+
+        Volatile.Write(ref lastActivity, Environment.TickCount64);
+    }
+
+    void IRelayObserver.Ended(PumpOutcome outcome)
+    {
+        if (outcome != PumpOutcome.SourceClosed)
+        {
+            // A reset or a failed write: end the other direction too, abortively.
+            Abort();
         }
     }
 

@@ -19,6 +19,15 @@ internal enum PumpOutcome
     Canceled,
 }
 
+/// <summary>What a pump reports to the connection it belongs to; an interface, so a relay allocates no delegates.</summary>
+internal interface IRelayObserver
+{
+    void Transferred(bool fromClient, int bytes);
+
+    /// <summary>Called once per direction; anything but a clean FIN ends the other direction too.</summary>
+    void Ended(PumpOutcome outcome);
+}
+
 /// <summary>
 /// Copies one direction of a relay. It waits with a zero-byte receive, so an idle connection holds
 /// no buffer; a buffer is rented only while bytes flow and returned as soon as the socket is
@@ -27,8 +36,16 @@ internal enum PumpOutcome
 /// </summary>
 internal static class SocketPump
 {
-    public static async Task<PumpOutcome> RunAsync(Socket source, Socket destination, int bufferSize, Action<int> counted, Action activity, CancellationToken token)
+    public static async Task<PumpOutcome> RunAsync(Socket source, Socket destination, int bufferSize, IRelayObserver observer, bool fromClient)
     {
+        PumpOutcome outcome = await CopyAsync(source, destination, bufferSize, observer, fromClient).ConfigureAwait(false);
+        observer.Ended(outcome);
+        return outcome;
+    }
+
+    private static async Task<PumpOutcome> CopyAsync(Socket source, Socket destination, int bufferSize, IRelayObserver observer, bool fromClient)
+    {
+        CancellationToken token = CancellationToken.None;
         while (true)
         {
             try
@@ -82,8 +99,7 @@ internal static class SocketPump
                         return token.IsCancellationRequested ? PumpOutcome.Canceled : PumpOutcome.DestinationFailed;
                     }
 
-                    counted(read);
-                    activity();
+                    observer.Transferred(fromClient, read);
 
                     // A full read means more is likely waiting; otherwise give the buffer back and wait without one.
                     if (read < buffer.Length)

@@ -1,0 +1,60 @@
+using System.Collections.Generic;
+using System.Management.Automation;
+using ClusterExpose.Engine.Manifests;
+using ClusterExpose.Engine.Yaml;
+
+namespace ClusterExpose.Commands;
+
+/// <summary>
+/// Renders Start-SniProxy as a DaemonSet with host ports and a ConfigMap of routes, for cloud
+/// clusters that forward without Traefik; scale it with Kubernetes itself.
+/// </summary>
+[Cmdlet(VerbsData.ConvertTo, "SniProxyManifest")]
+[OutputType(typeof(string))]
+public sealed class ConvertToSniProxyManifestCommand : ClusterExposeCmdlet
+{
+    private readonly List<IExposeResource> resources = new();
+    private bool inputRejected;
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true)]
+    public object[] InputObject { get; set; } = System.Array.Empty<object>();
+
+    [Parameter]
+    public string Name { get; set; } = "clusterexpose-sniproxy";
+
+    [Parameter]
+    public string Namespace { get; set; } = "clusterexpose";
+
+    [Parameter]
+    public string Image { get; set; } = "mcr.microsoft.com/powershell:7.4-debian-bookworm-slim";
+
+    protected override void ProcessRecord()
+    {
+        foreach (object input in InputObject)
+        {
+            inputRejected |= !TryCollect(input, resources);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (inputRejected)
+        {
+            return;
+        }
+
+        var options = new SniProxyDeploymentOptions
+        {
+            Name = Name,
+            Namespace = Namespace,
+            Image = Image,
+            ModuleVersion = MyInvocation.MyCommand.Module?.Version?.ToString(3) ?? "0.1.0",
+        };
+        IReadOnlyList<YDocument> documents = SniProxyDeploymentBuilder.Build(resources, options, out IReadOnlyList<ClusterExposeException> errors);
+        WriteErrors(errors);
+        if (errors.Count == 0)
+        {
+            WriteObject(YamlText.Write(documents));
+        }
+    }
+}

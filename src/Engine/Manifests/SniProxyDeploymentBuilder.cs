@@ -1,0 +1,146 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using ClusterExpose.Engine.Proxy;
+using ClusterExpose.Engine.Validation;
+using ClusterExpose.Engine.Yaml;
+using static ClusterExpose.Engine.Manifests.ManifestConventions;
+
+namespace ClusterExpose.Engine.Manifests;
+
+/// <summary>How the in-cluster SNI proxy is rendered.</summary>
+public sealed class SniProxyDeploymentOptions
+{
+    public string Name { get; set; } = "clusterexpose-sniproxy";
+
+    public string Namespace { get; set; } = "clusterexpose";
+
+    /// <summary>An image with PowerShell 7.4 or later; the module is installed from the Gallery when the pod starts.</summary>
+    public string Image { get; set; } = "mcr.microsoft.com/powershell:7.4-debian-bookworm-slim";
+
+    /// <summary>The ClusterExpose version the pod installs.</summary>
+    public string ModuleVersion { get; set; } = "0.1.0";
+}
+
+/// <summary>
+/// Renders Start-SniProxy as a DaemonSet with host ports, for cloud clusters without Traefik: every
+/// node answers on the public ports and forwards by SNI, Host and port. The routes travel in a
+/// ConfigMap as ClusterExpose manifests, which the proxy watches, so editing them reloads the routes
+/// without restarting the pods.
+/// </summary>
+public static class SniProxyDeploymentBuilder
+{
+    public const string RoutesKey = "routes.yaml";
+    public const string RoutesMountPath = "/etc/clusterexpose";
+
+    public static IReadOnlyList<YDocument> Build(IReadOnlyList<IExposeResource> resources, SniProxyDeploymentOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    {
+        var problems = new List<ClusterExposeException>();
+        errors = problems;
+        if (!KubernetesNames.IsDns1123Label(options.Name) || !KubernetesNames.IsDns1123Label(options.Namespace))
+        {
+            problems.Add(new ClusterExposeException(ErrorIds.InvalidName, ExposeErrorKind.InvalidArgument,
+                $"'{options.Namespace}/{options.Name}' is not a valid namespace and name for a DaemonSet (lowercase letters, digits and '-').", options.Name));
+        }
+
+        if (string.IsNullOrWhiteSpace(options.Image) || options.Image.Any(char.IsWhiteSpace))
+        {
+            problems.Add(new ClusterExposeException(ErrorIds.InvalidName, ExposeErrorKind.InvalidArgument, $"'{options.Image}' is not a container image reference.", options.Image));
+        }
+
+        // The routes the pods serve are exactly the ones the proxy would build here; check them now.
+        ProxyRouteSet? routes = ProxyRouteSet.Build(resources, new SniProxyOptions(), out IReadOnlyList<ClusterExposeException> routeErrors);
+        problems.AddRange(routeErrors);
+        string routesYaml = string.Empty;
+        if (problems.Count == 0)
+        {
+            routesYaml = ManifestBuilder.BuildYaml(resources, new ManifestOptions(), out IReadOnlyList<ClusterExposeException> renderErrors);
+            problems.AddRange(renderErrors);
+        }
+
+        if (problems.Count > 0 || routes is null)
+        {
+            return Array.Empty<YDocument>();
+        }
+
+        var labels = new YMap().Add("app.kubernetes.io/name", options.Name).Add(ManagedByLabel, ManagedByValue);
+        var configMap = new YMap()
+            .Add("apiVersion", "v1")
+            .Add("kind", "ConfigMap")
+            .Add("metadata", Metadata(options, resources))
+            .Add("data", new YMap().Add(RoutesKey, new YScalar(routesYaml, YScalarType.String) { Literal = true }));
+
+        var ports = new YSequence();
+        foreach (ListenerSpec listener in routes.Listeners.OrderBy(l => l.Port))
+        {
+            ports.Add(new YMap()
+                .Add("name", PortName(listener))
+                .Add("containerPort", listener.Port)
+                .Add("hostPort", listener.Port)
+                .Add("protocol", "TCP"));
+        }
+
+        string script = string.Join("; ",
+            "$ErrorActionPreference = 'Stop'",
+            $"Install-PSResource -Name ClusterExpose -Version {options.ModuleVersion} -TrustRepository -Scope CurrentUser -Quiet",
+            "Import-Module ClusterExpose",
+            $"Start-SniProxy -Path {RoutesMountPath}/{RoutesKey} -Watch -Wait -Verbose");
+        ListenerSpec probed = routes.Listeners.OrderBy(l => l.Kind == ListenerKind.Tls ? 0 : 1).ThenBy(l => l.Port).First();
+        var container = new YMap()
+            .Add("name", "sniproxy")
+            .Add("image", options.Image)
+            .Add("command", new YSequence().Add("pwsh").Add("-NoProfile").Add("-NonInteractive").Add("-Command").Add(script))
+            .Add("env", new YSequence()
+                .Add(new YMap().Add("name", "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS").Add("value", "1"))
+                .Add(new YMap().Add("name", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit").Add("value", "0"))
+                .Add(new YMap().Add("name", "POWERSHELL_TELEMETRY_OPTOUT").Add("value", "1")))
+            .Add("ports", ports)
+            .Add("readinessProbe", new YMap()
+                .Add("tcpSocket", new YMap().Add("port", PortName(probed)))
+                .Add("periodSeconds", 10))
+            .Add("resources", new YMap()
+                .Add("requests", new YMap().Add("cpu", "50m").Add("memory", "128Mi"))
+                .Add("limits", new YMap().Add("memory", "512Mi")))
+            .Add("securityContext", new YMap()
+                .Add("allowPrivilegeEscalation", false)
+                .Add("capabilities", new YMap().Add("drop", new YSequence().Add("ALL")).Add("add", new YSequence().Add("NET_BIND_SERVICE"))))
+            .Add("volumeMounts", new YSequence().Add(new YMap().Add("name", "routes").Add("mountPath", RoutesMountPath).Add("readOnly", true)));
+
+        var daemonSet = new YMap()
+            .Add("apiVersion", "apps/v1")
+            .Add("kind", "DaemonSet")
+            .Add("metadata", Metadata(options, resources))
+            .Add("spec", new YMap()
+                .Add("selector", new YMap().Add("matchLabels", new YMap().Add("app.kubernetes.io/name", options.Name)))
+                .Add("updateStrategy", new YMap().Add("type", "RollingUpdate"))
+                .Add("template", new YMap()
+                    .Add("metadata", new YMap().Add("labels", labels))
+                    .Add("spec", new YMap()
+                        .Add("terminationGracePeriodSeconds", 45)
+                        .Add("containers", new YSequence().Add(container))
+                        .Add("volumes", new YSequence().Add(new YMap()
+                            .Add("name", "routes")
+                            .Add("configMap", new YMap().Add("name", options.Name)))))));
+
+        return new[]
+        {
+            new YDocument(configMap, "The routes the proxy serves, as ClusterExpose manifests; it reloads them when the file changes."),
+            new YDocument(daemonSet, "Start-SniProxy on every node, on host ports: for clusters whose ports 80 and 443 are not taken by an ingress.\nThe pod installs ClusterExpose from the PowerShell Gallery when it starts."),
+        };
+    }
+
+    private static YMap Metadata(SniProxyDeploymentOptions options, IReadOnlyList<IExposeResource> resources) => new YMap()
+        .Add("name", options.Name)
+        .Add("namespace", options.Namespace)
+        .Add("labels", new YMap().Add("app.kubernetes.io/name", options.Name).Add(ManagedByLabel, ManagedByValue))
+        .Add("annotations", new YMap().Add(OwnerAnnotation, string.Join(",", resources.Select(OwnerValue))));
+
+    /// <summary>Port names are IANA service names: at most 15 characters, lowercase letters, digits and '-'.</summary>
+    private static string PortName(ListenerSpec listener) => listener.Kind switch
+    {
+        ListenerKind.Tls => "https-" + listener.Port.ToString(CultureInfo.InvariantCulture),
+        ListenerKind.Http => "http-" + listener.Port.ToString(CultureInfo.InvariantCulture),
+        _ => "tcp-" + listener.Port.ToString(CultureInfo.InvariantCulture),
+    };
+}

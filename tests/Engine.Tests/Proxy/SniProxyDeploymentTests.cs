@@ -1,0 +1,54 @@
+using System.Collections.Generic;
+using System.Linq;
+using ClusterExpose.Engine.Manifests;
+using ClusterExpose.Engine.Yaml;
+using Xunit;
+
+namespace ClusterExpose.Engine.Tests.Proxy;
+
+public sealed class SniProxyDeploymentTests
+{
+    private static IExposeResource[] Scenario() => new IExposeResource[]
+    {
+        ExposeFactory.CreateHost("k65", new[] { "kl.example.top" }, true, new[] { "10.21.22.65" }).Value!,
+        ExposeFactory.CreateForward("pg", 5432, new[] { "10.21.22.70" }).Value!,
+    };
+
+    [Fact]
+    public void RendersADaemonSetOnHostPortsAndTheRoutesItWatches()
+    {
+        IReadOnlyList<YDocument> documents = SniProxyDeploymentBuilder.Build(Scenario(), new SniProxyDeploymentOptions(), out IReadOnlyList<ClusterExposeException> errors);
+        Assert.Empty(errors);
+        Assert.Equal(new[] { "ConfigMap", "DaemonSet" }, documents.Select(d => d.Root.Text("kind")));
+        foreach (YDocument document in documents)
+        {
+            Assert.Empty(KindSchemas.Check(document.Root));
+        }
+
+        // What the cluster stores is what the pod reads: written out and read back as YAML.
+        var reread = YamlText.Read(YamlText.Write(documents), out string? syntaxError).Cast<YMap>().ToList();
+        Assert.Null(syntaxError);
+        string routes = reread[0].Map("data")!.Text(SniProxyDeploymentBuilder.RoutesKey)!;
+        ImportResult imported = ManifestImporter.Import(routes, "routes.yaml");
+        Assert.Empty(imported.Errors);
+        Assert.Equal(Scenario(), imported.Resources);
+
+        YMap container = (YMap)reread[1].Map("spec")!.Map("template")!.Map("spec")!.Sequence("containers")![0];
+        Assert.Equal(new[] { "80", "443", "5432" }, container.Sequence("ports")!.Cast<YMap>().Select(p => p.Text("hostPort")));
+        Assert.Contains(container.Sequence("env")!.Cast<YMap>(), e => e.Text("name") == "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS" && e.Text("value") == "1");
+        string script = container.Sequence("command")!.Cast<YScalar>().Last().Value;
+        Assert.Contains("Start-SniProxy -Path /etc/clusterexpose/routes.yaml -Watch -Wait", script);
+        Assert.Equal("https-443", container.Map("readinessProbe")!.Map("tcpSocket")!.Text("port"));
+    }
+
+    [Fact]
+    public void RefusesWhatThePodCouldNotServe()
+    {
+        SniProxyDeploymentBuilder.Build(Scenario(), new SniProxyDeploymentOptions { Name = "Bad_Name" }, out IReadOnlyList<ClusterExposeException> nameErrors);
+        Assert.Equal("InvalidName", Assert.Single(nameErrors).ErrorId);
+
+        var loopback = new IExposeResource[] { ExposeFactory.CreateHost("k65", new[] { "kl.example.top" }, false, new[] { "127.0.0.1" }).Value! };
+        Assert.Empty(SniProxyDeploymentBuilder.Build(loopback, new SniProxyDeploymentOptions(), out IReadOnlyList<ClusterExposeException> addressErrors));
+        Assert.Equal("AddressRejectedByKubernetes", Assert.Single(addressErrors).ErrorId);
+    }
+}
