@@ -89,6 +89,23 @@ Describe 'The lifecycle' {
     }
 }
 
+Describe 'ConvertTo-SniProxyManifest' {
+    It 'renders the proxy as a DaemonSet on host ports with its routes in a ConfigMap' {
+        $yaml = New-ExposedHost k65 kl.example.top 10.21.22.65 -IncludeSubdomains | Add-TcpForward pg 5432 10.21.22.70 | ConvertTo-SniProxyManifest -Namespace edge
+        $yaml | Should -Match '(?m)^kind: ConfigMap$'
+        $yaml | Should -Match '(?m)^kind: DaemonSet$'
+        $yaml | Should -Match '(?m)^\s+hostPort: 443$'
+        $yaml | Should -Match '(?m)^\s+hostPort: 5432$'
+        $yaml | Should -Match 'Start-SniProxy -Path /etc/clusterexpose/routes.yaml -Watch -Wait'
+        $yaml | Should -Match '(?m)^  namespace: edge$'
+    }
+
+    It 'refuses targets a cluster cannot reach, with a stable id' {
+        $null = New-ExposedHost k65 kl.example.top 127.0.0.1 | ConvertTo-SniProxyManifest -ErrorAction SilentlyContinue -ErrorVariable err
+        $err[0].FullyQualifiedErrorId | Should -Be 'AddressRejectedByKubernetes,ClusterExpose.Commands.ConvertToSniProxyManifestCommand'
+    }
+}
+
 Describe 'Errors carry stable ids and start nothing' {
     AfterEach {
         Get-SniProxy | Stop-SniProxy -DrainTimeoutSec 0
