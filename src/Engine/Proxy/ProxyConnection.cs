@@ -23,6 +23,7 @@ internal sealed class ProxyConnection : IRelayObserver
     private const int Reading = 0;
     private const int Connecting = 1;
     private const int Relaying = 2;
+    private const int FirstReadAfterHello = 4096;
 
     private readonly SniProxyServer server;
     private readonly ProxyListener listener;
@@ -85,6 +86,8 @@ internal sealed class ProxyConnection : IRelayObserver
     }
 
     private bool Aborted => Volatile.Read(ref aborted) != 0;
+
+    public IPAddress? SourceAddress => clientEndPoint?.Address;
 
     public async Task RunAsync()
     {
@@ -176,6 +179,7 @@ internal sealed class ProxyConnection : IRelayObserver
 
             backend?.Dispose();
             client.Dispose();
+            server.Closed(listener, this);
         }
     }
 
@@ -327,8 +331,10 @@ internal sealed class ProxyConnection : IRelayObserver
 
         int bufferSize = server.Options.BufferSize;
         routeCounters = counters;
-        Task<PumpOutcome> up = SocketPump.RunAsync(client, backendSocket, bufferSize, this, fromClient: true);
-        Task<PumpOutcome> down = SocketPump.RunAsync(backendSocket, client, bufferSize, this, fromClient: false);
+        // After a ClientHello the server's flight and the client's Finished are on their way.
+        int firstRead = listener.Spec.Kind == ListenerKind.Tls ? FirstReadAfterHello : 0;
+        Task<PumpOutcome> up = SocketPump.RunAsync(client, backendSocket, bufferSize, this, fromClient: true, firstRead);
+        Task<PumpOutcome> down = SocketPump.RunAsync(backendSocket, client, bufferSize, this, fromClient: false, firstRead);
 
         // Each pump aborts the relay itself when it fails (Ended), so waiting for both in turn is enough.
         PumpOutcome upOutcome = await up.ConfigureAwait(false);

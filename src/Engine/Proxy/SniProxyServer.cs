@@ -242,7 +242,7 @@ public sealed class SniProxyServer
         var connection = new ProxyConnection(this, listener, socket);
         connections[connection] = 0;
         listener.Counters.Opened();
-        _ = RunConnectionAsync(listener, connection, source);
+        _ = connection.RunAsync();
     }
 
     internal bool EnterHandshake()
@@ -258,23 +258,17 @@ public sealed class SniProxyServer
 
     internal void LeaveHandshake() => Interlocked.Decrement(ref pendingHandshakes);
 
-    private async Task RunConnectionAsync(ProxyListener listener, ProxyConnection connection, IPAddress? source)
+    /// <summary>The bookkeeping when a connection ends, called by the connection itself (no extra task per connection).</summary>
+    internal void Closed(ProxyListener listener, ProxyConnection connection)
     {
-        try
+        connections.TryRemove(connection, out _);
+        listener.Counters.Closed();
+        if (connection.SourceAddress is IPAddress source)
         {
-            await connection.RunAsync().ConfigureAwait(false);
+            Release(source);
         }
-        finally
-        {
-            connections.TryRemove(connection, out _);
-            listener.Counters.Closed();
-            if (source is not null)
-            {
-                Release(source);
-            }
 
-            Interlocked.Decrement(ref active);
-        }
+        Interlocked.Decrement(ref active);
     }
 
     private void Release(IPAddress source)

@@ -15,8 +15,6 @@ internal enum PumpOutcome
     SourceFailed,
     /// <summary>Writing to the destination failed.</summary>
     DestinationFailed,
-    /// <summary>Idle timeout, a stop deadline, or the other direction failed.</summary>
-    Canceled,
 }
 
 /// <summary>What a pump reports to the connection it belongs to; an interface, so a relay allocates no delegates.</summary>
@@ -36,48 +34,42 @@ internal interface IRelayObserver
 /// </summary>
 internal static class SocketPump
 {
-    public static async Task<PumpOutcome> RunAsync(Socket source, Socket destination, int bufferSize, IRelayObserver observer, bool fromClient)
+    /// <param name="firstReadBytes">
+    /// When bytes are known to be on their way (the rest of a TLS handshake), the first read goes
+    /// straight into a buffer this small instead of waiting with a zero-byte read first: one trip
+    /// through the socket engine fewer per direction, and a bounded cost if the peer stalls. 0 waits first.
+    /// </param>
+    public static async Task<PumpOutcome> RunAsync(Socket source, Socket destination, int bufferSize, IRelayObserver observer, bool fromClient, int firstReadBytes = 0)
     {
-        PumpOutcome outcome = await CopyAsync(source, destination, bufferSize, observer, fromClient).ConfigureAwait(false);
-        observer.Ended(outcome);
-        return outcome;
-    }
-
-    private static async Task<PumpOutcome> CopyAsync(Socket source, Socket destination, int bufferSize, IRelayObserver observer, bool fromClient)
-    {
-        CancellationToken token = CancellationToken.None;
+        bool waitFirst = firstReadBytes == 0;
         while (true)
         {
-            try
+            if (waitFirst)
             {
-                await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return PumpOutcome.Canceled;
-            }
-            catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
-            {
-                return PumpOutcome.SourceFailed;
+                try
+                {
+                    await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                }
+                catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+                {
+                    return Ended(observer, PumpOutcome.SourceFailed);
+                }
             }
 
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(waitFirst ? bufferSize : firstReadBytes);
+            waitFirst = true;
             try
             {
-                do
+                while (true)
                 {
                     int read;
                     try
                     {
-                        read = await source.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, token).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        return PumpOutcome.Canceled;
+                        read = await source.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
                     }
                     catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
                     {
-                        return PumpOutcome.SourceFailed;
+                        return Ended(observer, PumpOutcome.SourceFailed);
                     }
 
                     if (read == 0)
@@ -88,32 +80,37 @@ internal static class SocketPump
                         }
                         catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
                         {
-                            return PumpOutcome.DestinationFailed;
+                            return Ended(observer, PumpOutcome.DestinationFailed);
                         }
 
-                        return PumpOutcome.SourceClosed;
+                        return Ended(observer, PumpOutcome.SourceClosed);
                     }
 
-                    if (!await SendAllAsync(destination, buffer.AsMemory(0, read), token).ConfigureAwait(false))
+                    if (!await SendAllAsync(destination, buffer.AsMemory(0, read), CancellationToken.None).ConfigureAwait(false))
                     {
-                        return token.IsCancellationRequested ? PumpOutcome.Canceled : PumpOutcome.DestinationFailed;
+                        return Ended(observer, PumpOutcome.DestinationFailed);
                     }
 
                     observer.Transferred(fromClient, read);
 
                     // A full read means more is likely waiting; otherwise give the buffer back and wait without one.
-                    if (read < buffer.Length)
+                    if (read < buffer.Length || buffer.Length < bufferSize)
                     {
                         break;
                     }
                 }
-                while (true);
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+    }
+
+    private static PumpOutcome Ended(IRelayObserver observer, PumpOutcome outcome)
+    {
+        observer.Ended(outcome);
+        return outcome;
     }
 
     /// <summary>Sends every byte; false when the destination failed or the token was canceled.</summary>
