@@ -125,6 +125,7 @@ Import-Module ClusterExpose
             'dependencies/Microsoft.Extensions.Logging.Abstractions.dll'
             'dependencies/YamlDotNet.dll'
             'en-US/about_ClusterExpose.help.txt'
+            'en-US/ClusterExpose.dll-Help.xml'
         )
     }
 }
