@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using ClusterExpose.Engine.Proxy;
 
+using ClusterExpose.Commands.Completion;
+
 namespace ClusterExpose.Commands;
 
 /// <summary>Lists the SNI proxies running in this session, with their counters.</summary>
@@ -9,6 +11,7 @@ namespace ClusterExpose.Commands;
 public sealed class GetSniProxyCommand : ClusterExposeCmdlet
 {
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(SniProxyIdCompleter))]
     public int[]? Id { get; set; }
 
     protected override void ProcessRecord()

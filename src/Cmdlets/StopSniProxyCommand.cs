@@ -2,6 +2,8 @@ using System;
 using System.Management.Automation;
 using ClusterExpose.Engine.Proxy;
 
+using ClusterExpose.Commands.Completion;
+
 namespace ClusterExpose.Commands;
 
 /// <summary>Stops SNI proxies: no new connections, the open ones drain until the deadline, then are reset.</summary>
@@ -10,6 +12,7 @@ namespace ClusterExpose.Commands;
 public sealed class StopSniProxyCommand : ClusterExposeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(SniProxyIdCompleter))]
     public int[] Id { get; set; } = Array.Empty<int>();
 
     [Parameter]

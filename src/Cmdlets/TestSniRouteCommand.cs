@@ -8,6 +8,8 @@ using ClusterExpose.Engine.Probes;
 using ClusterExpose.Engine.Routing;
 using ClusterExpose.Engine.Validation;
 
+using ClusterExpose.Commands.Completion;
+
 namespace ClusterExpose.Commands;
 
 /// <summary>
@@ -34,6 +36,7 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = RouteParameterSet)]
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ProbeParameterSet)]
+    [ArgumentCompleter(typeof(RouteArgumentCompleter))]
     public string[] Hostname { get; set; } = Array.Empty<string>();
 
     [Parameter(ValueFromPipeline = true, ParameterSetName = RouteParameterSet)]
@@ -46,6 +49,7 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
     public string[] Path { get; set; } = Array.Empty<string>();
 
     [Parameter(ParameterSetName = RouteParameterSet)]
+    [ArgumentCompleter(typeof(RouteArgumentCompleter))]
     public string? EntryPoint { get; set; }
 
     [Parameter(ParameterSetName = RouteParameterSet)]

@@ -2,6 +2,8 @@ using System.Collections.Generic;
 using System.Management.Automation;
 using ClusterExpose.Engine.Proxy;
 
+using ClusterExpose.Commands.Completion;
+
 namespace ClusterExpose.Commands;
 
 /// <summary>
@@ -13,6 +15,7 @@ namespace ClusterExpose.Commands;
 public sealed class UpdateSniProxyCommand : SniProxyRoutesCmdlet
 {
     [Parameter(Mandatory = true)]
+    [ArgumentCompleter(typeof(SniProxyIdCompleter))]
     public int Id { get; set; }
 
     [Parameter]
