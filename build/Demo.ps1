@@ -47,4 +47,11 @@ Get-Content (Join-Path $OutputDirectory 'traefikv3.yaml') | Select-String -Patte
 if ($summary.RoundTrip -contains 'DIFFERENT') {
     throw 'A flavor did not read back to the model it was written from.'
 }
+
+Write-Host "`nWhere the names go, as Traefik v3 decides it (Test-SniRoute over the written manifest):" -ForegroundColor Cyan
+$v3 = Join-Path $OutputDirectory 'traefikv3.yaml'
+Test-SniRoute -Path $v3 -Hostname kl.example.top, a.kl.example.top, k.example.top, akl.example.top, a.b.kl.example.top |
+    Format-Table | Out-String | Write-Host
+$findings = @(Test-SniRoute -Lint -Path $v3)
+Write-Host "Lint: $(if ($findings.Count) { $findings | Format-Table | Out-String } else { 'no findings' })"
 Write-Host "`nApply with: kubectl apply --server-side -f $([IO.Path]::GetRelativePath((Get-Location).Path, (Join-Path $OutputDirectory 'traefikv3.yaml')))" -ForegroundColor Cyan
