@@ -117,7 +117,7 @@ function Get-TrxCount([string] $Path) {
 }
 
 function Invoke-Test {
-    Install-DebianPackages -Commands openssl, curl -Packages openssl, curl, ca-certificates
+    Install-DebianPackages -Commands openssl, curl, haproxy -Packages openssl, curl, ca-certificates, haproxy
     Invoke-Build
     # The install test installs the package exactly as a user would, so it is built first.
     Invoke-Package -NoBuild
@@ -130,7 +130,7 @@ function Invoke-Test {
     $xunitProjects = Get-ChildItem (Join-Path $root 'tests') -Recurse -Filter '*.Tests.csproj'
     foreach ($project in $xunitProjects) {
         $trxName = "$($project.BaseName).trx"
-        & dotnet test $project.FullName -c $Configuration --nologo --logger "trx;LogFileName=$trxName" --logger 'console;verbosity=minimal' --results-directory $testResults
+        & dotnet test $project.FullName -c $Configuration --nologo --blame-hang-timeout 5m --logger "trx;LogFileName=$trxName" --logger 'console;verbosity=minimal' --results-directory $testResults
         $trx = Join-Path $testResults $trxName
         if (-not (Test-Path -LiteralPath $trx)) {
             throw "xunit project $($project.Name) produced no results (exit code $LASTEXITCODE)."
