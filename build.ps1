@@ -96,10 +96,17 @@ function Install-DebianPackages([string[]] $Commands, [string[]] $Packages) {
         throw "The tests need $($missing -join ', '); install them with your package manager."
     }
 
-    $sudo = if ((& id -u) -ne '0') { @('sudo') } else { @() }
+    $asRoot = (& id -u) -eq '0'
     Write-Host "Installing $($Packages -join ', ') for $($missing -join ', ')"
-    & @sudo apt-get update -qq | Out-Null
-    & @sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends @Packages | Out-Null
+    if ($asRoot) {
+        & apt-get update -qq | Out-Null
+        & env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends @Packages | Out-Null
+    }
+    else {
+        & sudo apt-get update -qq | Out-Null
+        & sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends @Packages | Out-Null
+    }
+
     if ($LASTEXITCODE -ne 0) {
         throw "apt-get could not install $($Packages -join ', ')."
     }
