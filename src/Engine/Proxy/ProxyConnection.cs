@@ -113,8 +113,10 @@ internal sealed class ProxyConnection : IRelayObserver
 
                 try
                 {
-                    peeked = ArrayPool<byte>.Shared.Rent(spec.Kind == ListenerKind.Tls ? server.Options.MaxHelloBytes + 1024 : server.Options.MaxHttpHeadBytes);
-                    (RouteQuery? read, peekedLength) = spec.Kind == ListenerKind.Tls ? await ReadHelloAsync(peeked).ConfigureAwait(false) : await ReadHeadAsync(peeked).ConfigureAwait(false);
+                    // The hello's cap counts handshake bytes; the record headers around them need a little more.
+                    int limit = spec.Kind == ListenerKind.Tls ? server.Options.MaxHelloBytes + 1024 : server.Options.MaxHttpHeadBytes;
+                    peeked = ArrayPool<byte>.Shared.Rent(limit);
+                    (RouteQuery? read, peekedLength) = await ReadUntilRoutableAsync(peeked, limit).ConfigureAwait(false);
                     if (read is null)
                     {
                         return;
@@ -183,9 +185,9 @@ internal sealed class ProxyConnection : IRelayObserver
         }
     }
 
-    private async Task<(RouteQuery? Query, int Length)> ReadHelloAsync(byte[] buffer)
+    /// <summary>Reads until the ClientHello or request head is whole (or refused); the query to route by, and the bytes read.</summary>
+    private async Task<(RouteQuery? Query, int Length)> ReadUntilRoutableAsync(byte[] buffer, int limit)
     {
-        int limit = buffer.Length;
         int filled = 0;
         while (true)
         {
@@ -205,64 +207,62 @@ internal sealed class ProxyConnection : IRelayObserver
             }
 
             filled += read;
-            ClientHelloStatus status = ClientHelloParser.Parse(buffer.AsSpan(0, filled), server.Options.MaxHelloBytes, out ClientHelloInfo? hello);
-            switch (status)
+            RouteQuery? query = listener.Spec.Kind == ListenerKind.Tls
+                ? JudgeHello(buffer.AsSpan(0, filled), filled < limit, out RejectionReason? rejection)
+                : JudgeHead(buffer.AsSpan(0, filled), limit, filled < limit, out rejection);
+            if (rejection is not null)
             {
-                case ClientHelloStatus.Complete:
-                    // A name with bytes no route may match is asked about as a name nothing matches.
-                    string name = hello!.ServerNameUnroutable ? "\0" : hello.ServerName ?? string.Empty;
-                    return (new RouteQuery(name, clientEndPoint?.Address, hello.Alpn), filled);
-                case ClientHelloStatus.Incomplete when filled < limit:
-                    continue;
-                case ClientHelloStatus.Incomplete or ClientHelloStatus.TooLarge:
-                    await RejectAsync(RejectionReason.HelloTooLarge).ConfigureAwait(false);
-                    return (null, 0);
-                case ClientHelloStatus.NotTls:
-                    await RejectAsync(RejectionReason.NotTls).ConfigureAwait(false);
-                    return (null, 0);
-                default:
-                    await RejectAsync(RejectionReason.MalformedHello).ConfigureAwait(false);
-                    return (null, 0);
+                await RejectAsync(rejection.Value).ConfigureAwait(false);
+                return (null, 0);
+            }
+
+            if (query is not null)
+            {
+                return (query, filled);
             }
         }
     }
 
-    private async Task<(RouteQuery? Query, int Length)> ReadHeadAsync(byte[] buffer)
+    /// <summary>The query of a whole hello, null with no rejection when more bytes may still come, or why to refuse.</summary>
+    private RouteQuery? JudgeHello(ReadOnlySpan<byte> received, bool roomLeft, out RejectionReason? rejection)
     {
-        int limit = server.Options.MaxHttpHeadBytes;
-        int filled = 0;
-        while (true)
+        rejection = null;
+        switch (ClientHelloParser.Parse(received, server.Options.MaxHelloBytes, out ClientHelloInfo? hello))
         {
-            int read = await client.ReceiveAsync(buffer.AsMemory(filled, limit - filled), SocketFlags.None).ConfigureAwait(false);
-            if (read == 0 || Volatile.Read(ref expired) != 0)
-            {
-                if (Volatile.Read(ref expired) != 0 && !Aborted)
-                {
-                    await RejectAsync(RejectionReason.HandshakeTimeout).ConfigureAwait(false);
-                }
-                else
-                {
-                    Count(RejectionReason.ClientGone);
-                }
+            case ClientHelloStatus.Complete:
+                // A name with bytes no route may match is asked about as a name nothing matches.
+                string name = hello!.ServerNameUnroutable ? "\0" : hello.ServerName ?? string.Empty;
+                return new RouteQuery(name, clientEndPoint?.Address, hello.Alpn);
+            case ClientHelloStatus.Incomplete when roomLeft:
+                return null;
+            case ClientHelloStatus.Incomplete or ClientHelloStatus.TooLarge:
+                rejection = RejectionReason.HelloTooLarge;
+                return null;
+            case ClientHelloStatus.NotTls:
+                rejection = RejectionReason.NotTls;
+                return null;
+            default:
+                rejection = RejectionReason.MalformedHello;
+                return null;
+        }
+    }
 
-                return (null, 0);
-            }
-
-            filled += read;
-            HttpHeadStatus status = HttpRequestHeadParser.Parse(buffer.AsSpan(0, filled), limit, out HttpRequestHead? head);
-            switch (status)
-            {
-                case HttpHeadStatus.Complete:
-                    return (new RouteQuery(head!.HostUnroutable ? "\0" : head.Host, clientEndPoint?.Address, Array.Empty<string>()), filled);
-                case HttpHeadStatus.Incomplete when filled < limit:
-                    continue;
-                case HttpHeadStatus.Http2Preface:
-                    await RejectAsync(RejectionReason.Http2Preface).ConfigureAwait(false);
-                    return (null, 0);
-                default:
-                    await RejectAsync(RejectionReason.BadRequest).ConfigureAwait(false);
-                    return (null, 0);
-            }
+    /// <summary>The query of a whole request head, null with no rejection when more bytes may still come, or why to refuse.</summary>
+    private RouteQuery? JudgeHead(ReadOnlySpan<byte> received, int limit, bool roomLeft, out RejectionReason? rejection)
+    {
+        rejection = null;
+        switch (HttpRequestHeadParser.Parse(received, limit, out HttpRequestHead? head))
+        {
+            case HttpHeadStatus.Complete:
+                return new RouteQuery(head!.HostUnroutable ? "\0" : head.Host, clientEndPoint?.Address, Array.Empty<string>());
+            case HttpHeadStatus.Incomplete when roomLeft:
+                return null;
+            case HttpHeadStatus.Http2Preface:
+                rejection = RejectionReason.Http2Preface;
+                return null;
+            default:
+                rejection = RejectionReason.BadRequest;
+                return null;
         }
     }
 
