@@ -25,7 +25,7 @@ public static class RuleConverter
             return null;
         }
 
-        RouterProtocol protocol = RuleLinterCalls(expression!).Any(c => c.Name.StartsWith("HostSNI", StringComparison.Ordinal) || c.Name == "ALPN") ? RouterProtocol.Tcp : RouterProtocol.Http;
+        RouterProtocol protocol = RouteLinter.Calls(expression!).Any(c => c.Name.StartsWith("HostSNI", StringComparison.Ordinal) || c.Name == "ALPN") ? RouterProtocol.Tcp : RouterProtocol.Http;
         if (RuleCompiler.Compile(rule, from, protocol, tls: true, out IReadOnlyList<RuleDiagnostic> compileErrors) is null)
         {
             problems.AddRange(compileErrors);
@@ -56,8 +56,6 @@ public static class RuleConverter
     /// <summary>A v2 template as the equivalent anchored v3 regexp, or null when the braces do not balance.</summary>
     public static string? TemplateToV3Regexp(string template, string defaultPattern, bool anchorEnd) =>
         RuleCompiler.TemplateToRegexp(template, defaultPattern, anchorEnd, out _, out _);
-
-    private static IEnumerable<MatcherCall> RuleLinterCalls(RuleExpression expression) => RouteLinter.Calls(expression);
 
     private static RuleExpression? Rewrite(RuleExpression expression, RuleSyntax to, List<RuleDiagnostic> problems)
     {
