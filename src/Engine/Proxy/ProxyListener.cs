@@ -75,13 +75,20 @@ internal sealed class ProxyListener
     private async Task AcceptLoopAsync()
     {
         int backoff = FirstBackoffMs;
+        long lastFailure = long.MinValue / 2;
         while (!stopping.IsCancellationRequested)
         {
             Socket accepted;
             try
             {
                 accepted = await socket.AcceptAsync(stopping.Token).ConfigureAwait(false);
-                backoff = FirstBackoffMs;
+
+                // One success between failures (a relay closing frees a descriptor) is not recovery:
+                // the back-off starts over only after a second without failures.
+                if (Environment.TickCount64 - lastFailure > MaxBackoffMs)
+                {
+                    backoff = FirstBackoffMs;
+                }
             }
             catch (Exception) when (stopping.IsCancellationRequested)
             {
@@ -89,6 +96,7 @@ internal sealed class ProxyListener
             }
             catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
             {
+                lastFailure = Environment.TickCount64;
                 ProxyLog.AcceptFailed(server.Logger, Endpoint, backoff, exception);
                 try
                 {
