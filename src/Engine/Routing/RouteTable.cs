@@ -62,8 +62,8 @@ public sealed partial class RouteTable
         var http = evaluated.Where(c => c.Router.IsPlainHttp).ToList();
         var order = new List<Stage>
         {
-            new(tcp, "non-TLS TCP routers come before HTTP routers", RouteKindOf),
-            new(http, "HTTP routers", RouteKindOf),
+            new(tcp, "non-TLS TCP routers come before HTTP routers"),
+            new(http, "HTTP routers"),
         };
         return Walk(entryPoint, query, order, evaluated, tls: false,
             $"No TCP or HTTP router on {entryPoint} matches '{Show(query)}'; Traefik answers 404.");
@@ -78,7 +78,7 @@ public sealed partial class RouteTable
         // An entry point with only non-TLS TCP routers is forwarded without reading the hello at all.
         if (plainTcp.Count > 0 && tlsTcp.Count == 0 && https.Count == 0)
         {
-            return Walk(entryPoint, query, new List<Stage> { new(plainTcp, "non-TLS TCP routers take the bytes unread", RouteKindOf) }, evaluated, tls: true,
+            return Walk(entryPoint, query, new List<Stage> { new(plainTcp, "non-TLS TCP routers take the bytes unread") }, evaluated, tls: true,
                 $"No TCP router on {entryPoint} accepts this client.");
         }
 
@@ -94,16 +94,16 @@ public sealed partial class RouteTable
         var order = new List<Stage>();
         if (httpsNamesHost)
         {
-            order.Add(new Stage(https, "an HTTPS router names this host, so Traefik terminates TLS before any TCP router is tried", RouteKindOf, Final: true));
+            order.Add(new Stage(https, "an HTTPS router names this host, so Traefik terminates TLS before any TCP router is tried", Final: true));
         }
 
-        order.Add(new Stage(tlsTcp.Where(c => !c.Router.Rule!.IsCatchAll).ToList(), "TCP routers are tried after HTTPS routers that name the host", RouteKindOf));
+        order.Add(new Stage(tlsTcp.Where(c => !c.Router.Rule!.IsCatchAll).ToList(), "TCP routers are tried after HTTPS routers that name the host"));
         if (httpsCatchAll)
         {
-            order.Add(new Stage(https, "an HTTPS router that names no host takes every TLS connection left, before HostSNI(`*`)", RouteKindOf, Final: true));
+            order.Add(new Stage(https, "an HTTPS router that names no host takes every TLS connection left, before HostSNI(`*`)", Final: true));
         }
 
-        order.Add(new Stage(tlsTcp.Where(c => c.Router.Rule!.IsCatchAll).ToList(), "HostSNI(`*`) is tried last", RouteKindOf));
+        order.Add(new Stage(tlsTcp.Where(c => c.Router.Rule!.IsCatchAll).ToList(), "HostSNI(`*`) is tried last"));
         return Walk(entryPoint, query, order, evaluated, tls: true,
             $"No router on {entryPoint} matches SNI '{Show(query)}'; Traefik answers with its default certificate" + (https.Count > 0 || httpsCatchAll ? " and a 404." : " and closes."));
     }
@@ -149,7 +149,7 @@ public sealed partial class RouteTable
                 + $" with priority {chosen.Priority}, highest on {entryPoint}"
                 + (order.Any(o => !ReferenceEquals(o, stage) && o.Candidates.Count > 0) ? $" ({stage.Why})" : string.Empty)
                 + (ambiguous ? "; another router has the same priority, so Traefik may pick either." : ".");
-            return new RouteDecision(chosen, stage.KindOf(chosen), ambiguous, conditional, shadowed, reason);
+            return new RouteDecision(chosen, RouteKindOf(chosen), ambiguous, conditional, shadowed, reason);
         }
 
         return new RouteDecision(null, RouteKind.None, false, false, Shadow(evaluated, null, _ => "does not match"), noMatchReason);
@@ -227,7 +227,7 @@ public sealed partial class RouteTable
 
     private sealed record Candidate(CompiledRouter Router, Truth Truth);
 
-    private sealed record Stage(List<Candidate> Candidates, string Why, Func<CompiledRouter, RouteKind> KindOf, bool Final = false);
+    private sealed record Stage(List<Candidate> Candidates, string Why, bool Final = false);
 }
 
 /// <summary>The router Traefik picks for one connection, and the ones that lost.</summary>
