@@ -60,8 +60,7 @@ public static class SniProxyHost
             return null;
         }
 
-        IReadOnlyList<System.Net.IPAddress> addresses = options.ListenAddresses.Count > 0 ? options.ListenAddresses
-            : System.Net.Sockets.Socket.OSSupportsIPv6 ? new[] { System.Net.IPAddress.IPv6Any } : new[] { System.Net.IPAddress.Any };
+        IReadOnlyList<System.Net.IPAddress> addresses = options.EffectiveListenAddresses;
         return routes.Listeners
             .SelectMany(l => addresses.Select(a => $"{l.Kind} on {new System.Net.IPEndPoint(a, l.Port)} (entry point '{l.EntryPoint}')"))
             .Append($"{routes.RouteCount} routes: {string.Join(", ", routes.Backends.Keys.OrderBy(k => k, StringComparer.Ordinal))}")

@@ -10,6 +10,12 @@ public sealed class SniProxyOptions
     /// <summary>Where to listen; empty means every address (IPv6 any, dual-stack, or IPv4 any where IPv6 is off).</summary>
     public IReadOnlyList<IPAddress> ListenAddresses { get; set; } = Array.Empty<IPAddress>();
 
+    /// <summary>The addresses actually listened on: the configured ones, or every address (dual-stack where IPv6 exists).</summary>
+    public IReadOnlyList<IPAddress> EffectiveListenAddresses =>
+        ListenAddresses.Count > 0 ? ListenAddresses
+        : System.Net.Sockets.Socket.OSSupportsIPv6 ? new[] { IPAddress.IPv6Any }
+        : new[] { IPAddress.Any };
+
     /// <summary>Overrides the public HTTP port of every exposed host (the model's HttpPort otherwise); 0 takes any free port.</summary>
     public int? HttpPort { get; set; }
 

@@ -87,12 +87,6 @@ public sealed class SniProxyServer
         return server;
     }
 
-    /// <summary>Listen addresses actually used: the configured ones, or every address (dual-stack where IPv6 exists).</summary>
-    public IReadOnlyList<IPAddress> ListenAddresses =>
-        Options.ListenAddresses.Count > 0 ? Options.ListenAddresses
-        : Socket.OSSupportsIPv6 ? new[] { IPAddress.IPv6Any }
-        : new[] { IPAddress.Any };
-
     /// <summary>
     /// Swaps in new routes. New listeners are bound first; if one cannot be, nothing changes and the
     /// old routes keep serving. Listeners no longer wanted stop accepting; their connections carry on.
@@ -296,7 +290,7 @@ public sealed class SniProxyServer
         {
             foreach (ListenerSpec spec in specs)
             {
-                foreach (IPAddress address in ListenAddresses)
+                foreach (IPAddress address in Options.EffectiveListenAddresses)
                 {
                     try
                     {
