@@ -164,9 +164,7 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
             }
         }
 
-        var modelRoutes = resources.Count > 0 ? RouterReader.FromResources(resources, reading) : Array.Empty<TraefikRouteObject>();
-        TraefikVersion version = TraefikVersion ?? RouterReader.InferVersion(fileRoutes, resources);
-        RouterReader.ReadRouters(fileRoutes.Concat(modelRoutes), version, reading);
+        RouterReader.ReadAll(fileRoutes, resources, TraefikVersion, reading);
         foreach (string warning in reading.Warnings)
         {
             WriteWarning(warning);

@@ -25,12 +25,7 @@ public static class RouteCatalog
             }
         }
 
-        if (resources.Count > 0)
-        {
-            objects.AddRange(RouterReader.FromResources(resources, reading));
-        }
-
-        RouterReader.ReadRouters(objects, RouterReader.InferVersion(objects, resources), reading);
+        RouterReader.ReadAll(objects, resources, null, reading);
         RouteTable table = RouteTable.Build(reading.Routers);
         var names = new SortedSet<string>(StringComparer.Ordinal);
         foreach (CompiledRouter router in table.Routers)

@@ -123,6 +123,16 @@ public static class RouterReader
         return anything && allV2 ? TraefikVersion.V2 : TraefikVersion.V3;
     }
 
+    /// <summary>
+    /// The routers of route objects found in files together with those of model objects, read as
+    /// <paramref name="version"/> when given, else as the version the sources themselves say.
+    /// </summary>
+    public static void ReadAll(IReadOnlyList<TraefikRouteObject> fileRoutes, IReadOnlyList<IExposeResource> resources, TraefikVersion? version, RouterReading into)
+    {
+        IReadOnlyList<TraefikRouteObject> modelRoutes = resources.Count > 0 ? FromResources(resources, into) : Array.Empty<TraefikRouteObject>();
+        ReadRouters(fileRoutes.Concat(modelRoutes), version ?? InferVersion(fileRoutes, resources), into);
+    }
+
     /// <summary>One router per route, read as Traefik <paramref name="version"/> reads them.</summary>
     public static void ReadRouters(IEnumerable<TraefikRouteObject> routes, TraefikVersion version, RouterReading into)
     {
