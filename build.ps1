@@ -120,7 +120,12 @@ function Restore-Tools {
 function Get-TrxCount([string] $Path) {
     [xml] $trx = Get-Content -Raw -LiteralPath $Path
     $counters = $trx.TestRun.ResultSummary.Counters
-    [pscustomobject]@{ Passed = [int] $counters.passed; Failed = [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted; NotRun = [int] $counters.notExecuted }
+    # The names and first message lines of what did not pass, so that the end of a long log says which tests failed.
+    $failures = @($trx.TestRun.Results.UnitTestResult | Where-Object { $_.outcome -ne 'Passed' } | ForEach-Object {
+            $message = [string] $_.Output.ErrorInfo.Message
+            "$($_.testName): $(($message -split "`n" | Select-Object -First 3) -join ' | ')"
+        })
+    [pscustomobject]@{ Passed = [int] $counters.passed; Failed = [int] $counters.failed + [int] $counters.error + [int] $counters.timeout + [int] $counters.aborted; NotRun = [int] $counters.notExecuted; Failures = $failures }
 }
 
 function Invoke-Test {
@@ -134,6 +139,7 @@ function Invoke-Test {
 
     $passed = 0
     $failed = 0
+    $failures = [System.Collections.Generic.List[string]]::new()
     $xunitProjects = Get-ChildItem (Join-Path $root 'tests') -Recurse -Filter '*.Tests.csproj'
     foreach ($project in $xunitProjects) {
         $trxName = "$($project.BaseName).trx"
@@ -149,6 +155,7 @@ function Invoke-Test {
         }
         $passed += $count.Passed
         $failed += $count.Failed + $count.NotRun
+        $count.Failures | ForEach-Object { $failures.Add("xunit $_") }
         Write-Host "$($project.BaseName): $($count.Passed) passed, $($count.Failed) failed"
     }
 
@@ -171,7 +178,10 @@ function Invoke-Test {
         $result = Invoke-Pester -Configuration $config
         # Skipped and not-run tests count as failed: a test that did not run proved nothing.
         $notPassed = $result.FailedCount + $result.SkippedCount + $result.NotRunCount + $result.FailedBlocksCount + $result.FailedContainersCount
-        @{ Passed = $result.PassedCount; Failed = $notPassed } | ConvertTo-Json | Set-Content -LiteralPath $CountsFile
+        $failures = @($result.Failed + $result.Skipped + $result.NotRun | ForEach-Object {
+                "$($_.ExpandedPath): $((([string] $_.ErrorRecord) -split "`n" | Select-Object -First 3) -join ' | ')"
+            }) + @($result.FailedBlocks + $result.FailedContainers | ForEach-Object { "$($_.Name)$($_.Item): block or file failed" })
+        @{ Passed = $result.PassedCount; Failed = $notPassed; Failures = $failures } | ConvertTo-Json | Set-Content -LiteralPath $CountsFile
     }
     $pwsh = Join-Path $PSHOME 'pwsh'
     $arguments = @($pesterManifest, (Join-Path $root 'tests/Pester'), (Join-Path $staging 'ClusterExpose.psd1'), (Join-Path $testResults 'pester.xml'), $toolPackages, $countsFile, $repository) |
@@ -185,6 +195,11 @@ function Invoke-Test {
     $passed += [int] $pesterCounts.Passed
     $failed += [int] $pesterCounts.Failed
     Write-Host "Pester: $($pesterCounts.Passed) passed, $($pesterCounts.Failed) failed"
+    $pesterCounts.Failures | Where-Object { $_ } | ForEach-Object { $failures.Add("Pester $_") }
+    if ($failures.Count -gt 0) {
+        Write-Host 'Did not pass:'
+        $failures | ForEach-Object { Write-Host "  $_" }
+    }
 
     Write-Host "$passed passed, $failed failed"
     if ($failed -gt 0) {
