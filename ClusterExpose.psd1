@@ -25,6 +25,12 @@
         'Stop-SniProxy'
         'Update-SniProxy'
         'ConvertTo-SniProxyManifest'
+        'Publish-ExposeResource'
+        'Get-ExposedHost'
+        'Get-TcpForward'
+        'Remove-ExposedHost'
+        'Remove-TcpForward'
+        'New-ExposeRoleManifest'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -22,6 +22,8 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
         ExposeErrorKind.ConnectionError => ErrorCategory.ConnectionError,
         ExposeErrorKind.OperationTimeout => ErrorCategory.OperationTimeout,
         ExposeErrorKind.ProtocolError => ErrorCategory.ProtocolError,
+        ExposeErrorKind.PermissionDenied => ErrorCategory.PermissionDenied,
+        ExposeErrorKind.InvalidOperation => ErrorCategory.InvalidOperation,
         _ => ErrorCategory.NotSpecified,
     };
 

@@ -4,6 +4,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Threading;
+using ClusterExpose.Engine.Cluster;
 using ClusterExpose.Engine.Probes;
 using ClusterExpose.Engine.Routing;
 using ClusterExpose.Engine.Validation;
@@ -65,6 +66,20 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
 
     [Parameter(Mandatory = true, ParameterSetName = LintParameterSet)]
     public SwitchParameter Lint { get; set; }
+
+    /// <summary>Also read every IngressRoute and IngressRouteTCP of the cluster (implied by -Context and -KubeConfig).</summary>
+    [Parameter(ParameterSetName = RouteParameterSet)]
+    [Parameter(ParameterSetName = LintParameterSet)]
+    public SwitchParameter Cluster { get; set; }
+
+    [Parameter(ParameterSetName = RouteParameterSet)]
+    [Parameter(ParameterSetName = LintParameterSet)]
+    [ArgumentCompleter(typeof(KubeContextCompleter))]
+    public string? Context { get; set; }
+
+    [Parameter(ParameterSetName = RouteParameterSet)]
+    [Parameter(ParameterSetName = LintParameterSet)]
+    public string? KubeConfig { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = ProbeParameterSet)]
     public string Server { get; set; } = string.Empty;
@@ -151,6 +166,40 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
 
     protected override void StopProcessing() => stopping.Cancel();
 
+    private IReadOnlyList<TraefikRouteObject> ReadCluster()
+    {
+        try
+        {
+            using ClusterSession session = ClusterConnection.Open(new ClusterConnectionOptions
+            {
+                KubeConfigPath = string.IsNullOrEmpty(KubeConfig) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(KubeConfig),
+                Context = Context,
+            });
+            try
+            {
+                ClusterRouteApis apis = ClusterDiscovery.Discover(session);
+                if (!apis.TraefikIo && !apis.TraefikContainous)
+                {
+                    WriteWarning($"The cluster at {session.Server} serves no Traefik routes ({apis.Describe()}).");
+                }
+
+                return ClusterRoutes.Read(session, apis);
+            }
+            finally
+            {
+                foreach (string warning in session.TakeWarnings())
+                {
+                    WriteWarning($"{session.Server}: {warning}");
+                }
+            }
+        }
+        catch (ClusterExposeException exception)
+        {
+            ThrowTerminatingError(ToErrorRecord(exception));
+            throw;
+        }
+    }
+
     private RouteTable? BuildTable()
     {
         var reading = new RouterReading();
@@ -162,6 +211,11 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
             {
                 fileRoutes.AddRange(RouterReader.FindRouteObjects(text, file, reading));
             }
+        }
+
+        if (Cluster.IsPresent || Context is not null || KubeConfig is not null)
+        {
+            fileRoutes.AddRange(ReadCluster());
         }
 
         RouterReader.ReadAll(fileRoutes, resources, TraefikVersion, reading);
@@ -176,7 +230,7 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
             if (reading.Errors.Count == 0)
             {
                 WriteError(new ErrorRecord(
-                    new PSArgumentException("There are no routes to test: pipe ExposedHost or TcpForward objects in, or name manifest files with -Path."),
+                    new PSArgumentException("There are no routes to test: pipe ExposedHost or TcpForward objects in, name manifest files with -Path, or read a cluster with -Cluster or -Context."),
                     NoRoutesErrorId, ErrorCategory.InvalidArgument, null)
                 {
                     ErrorDetails = new ErrorDetails("There are no routes to test.") { RecommendedAction = "New-ExposedHost ... | Test-SniRoute -Hostname <name>, or Test-SniRoute -Hostname <name> -Path <manifest.yaml>." },

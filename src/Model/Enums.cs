@@ -41,6 +41,10 @@ public enum ExposeErrorKind
     OperationTimeout,
     /// <summary>The peer spoke, but not the protocol expected (a TLS alert, a non-HTTP answer).</summary>
     ProtocolError,
+    /// <summary>The cluster refused the credentials (401) or the verb on the resource (403).</summary>
+    PermissionDenied,
+    /// <summary>The cluster's state forbids the change: another field manager owns a field, or an object changed since it was read.</summary>
+    InvalidOperation,
 }
 
 /// <summary>What kind of router answered a connection.</summary>
@@ -86,4 +90,12 @@ public enum TraefikVersion
 {
     V3,
     V2,
+}
+
+/// <summary>What publishing an object did, or (with -WhatIf) would do.</summary>
+public enum PublishAction
+{
+    Create,
+    Update,
+    Unchanged,
 }

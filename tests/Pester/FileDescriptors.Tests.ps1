@@ -48,7 +48,13 @@ param($Module, $Port, $Target, $Folder)
 Import-Module $Module
 $proxy = Add-TcpForward fd $Port 127.0.0.1 -TargetPort $Target | Start-SniProxy -ListenAddress 127.0.0.1
 Set-Content (Join-Path $Folder ready) $PID
-while (-not (Test-Path (Join-Path $Folder stop))) { Start-Sleep -Milliseconds 50 }
+while (-not (Test-Path (Join-Path $Folder stop))) {
+    # Tells the test when accepting has failed, so it holds its clients until then however slow the machine.
+    if (-not (Test-Path (Join-Path $Folder exhausted)) -and ((Get-SniProxy -Id $proxy.Id).RecentEvents -match 'AcceptFailed')) {
+        Set-Content (Join-Path $Folder exhausted) 'yes'
+    }
+    Start-Sleep -Milliseconds 50
+}
 (Get-SniProxy -Id $proxy.Id).RecentEvents | Set-Content (Join-Path $Folder events)
 (Get-SniProxy -Id $proxy.Id).State | Set-Content (Join-Path $Folder state)
 '@
@@ -59,16 +65,20 @@ while (-not (Test-Path (Join-Path $Folder stop))) { Start-Sleep -Milliseconds 50
             while (-not (Test-Path (Join-Path $folder ready)) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
             Test-Path (Join-Path $folder ready) | Should -BeTrue
 
-            # Four descriptors to spare: a couple of relays fit, then accepting fails with EMFILE.
+            # Eight descriptors to spare: a few relays fit (two each), then accepting fails with EMFILE.
+            # The margin leaves room for descriptors the runtime opens lazily after this count.
             $open = @(Get-ChildItem "/proc/$($process.Id)/fd").Count
-            & prlimit --pid $process.Id "--nofile=$($open + 4):$($open + 4)"
+            & prlimit --pid $process.Id "--nofile=$($open + 8):$($open + 8)"
             $LASTEXITCODE | Should -Be 0
-            foreach ($i in 1..12) {
+            foreach ($i in 1..16) {
                 $client = [System.Net.Sockets.TcpClient]::new()
                 $client.Connect([System.Net.IPAddress]::Loopback, $port)
                 $clients.Add($client)
             }
-            Start-Sleep -Milliseconds 1500
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while (-not (Test-Path (Join-Path $folder exhausted)) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            Test-Path (Join-Path $folder exhausted) | Should -BeTrue -Because 'accepting must fail once descriptors run out'
+            Start-Sleep -Milliseconds 500
             $clients | ForEach-Object Dispose
             $clients.Clear()
 
@@ -100,7 +110,7 @@ while (-not (Test-Path (Join-Path $Folder stop))) { Start-Sleep -Milliseconds 50
         Get-Content (Join-Path $folder state) | Should -Be 'Running'
         $failures = @(Get-Content (Join-Path $folder events) | Where-Object { $_ -match 'AcceptFailed' })
         $failures.Count | Should -BeGreaterThan 0
-        # Each failure waits at least 5 ms (doubling while failures repeat), so 1.5 s of exhaustion
+        # Each failure waits at least 5 ms (doubling while failures repeat), so a second or two of exhaustion
         # gives at most a few hundred retries even when relays closing in between reset the back-off;
         # a spinning loop would fill the 200-event ring in milliseconds with nothing else in it.
         $failures.Count | Should -BeLessThan 150

@@ -39,6 +39,16 @@ public sealed class ManifestImporter
         return importer.result;
     }
 
+    private static string LineOf(KubeObject kubeObject) => kubeObject.Line > 0 ? $" (line {kubeObject.Line})" : string.Empty;
+
+    /// <summary>Reads objects already parsed, such as those a cluster returned.</summary>
+    public static ImportResult Import(IReadOnlyList<YNode> documents, string source)
+    {
+        var importer = new ManifestImporter(source);
+        importer.Run(documents);
+        return importer.result;
+    }
+
     private void Run(string yaml)
     {
         IReadOnlyList<YNode> documents = YamlText.Read(yaml, out string? syntaxError);
@@ -49,6 +59,11 @@ public sealed class ManifestImporter
             return;
         }
 
+        Run(documents);
+    }
+
+    private void Run(IReadOnlyList<YNode> documents)
+    {
         foreach (YNode document in documents)
         {
             Collect(document);
@@ -70,8 +85,8 @@ public sealed class ManifestImporter
         foreach (KubeObject unused in objects.Where(o => !o.Used))
         {
             result.Warnings.Add(IsKnownKind(unused)
-                ? $"{unused} (line {unused.Line}) does not belong to a selectorless Service in {source}; skipped."
-                : $"{unused} (line {unused.Line}) is a kind ClusterExpose does not model; skipped.");
+                ? $"{unused}{LineOf(unused)} does not belong to a selectorless Service in {source}; skipped."
+                : $"{unused}{LineOf(unused)} is a kind ClusterExpose does not model; skipped.");
         }
     }
 

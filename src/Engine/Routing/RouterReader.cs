@@ -91,6 +91,22 @@ public static class RouterReader
         return found;
     }
 
+    /// <summary>Route objects among objects already parsed, such as a cluster's; <paramref name="source"/> names where they came from.</summary>
+    public static IReadOnlyList<TraefikRouteObject> FromObjects(IEnumerable<YMap> roots, string source)
+    {
+        var found = new List<TraefikRouteObject>();
+        foreach (YMap root in roots)
+        {
+            string where = $"{source}: {root.Text("metadata", "namespace") ?? "default"}/{root.Text("metadata", "name")}";
+            if (AsRouteObject(root, null, where) is { } route)
+            {
+                found.Add(route);
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>Renders model objects with <see cref="ManifestBuilder"/> and finds the route objects in the result.</summary>
     public static IReadOnlyList<TraefikRouteObject> FromResources(IReadOnlyList<IExposeResource> resources, RouterReading into, bool forLocalForwarding = false)
     {

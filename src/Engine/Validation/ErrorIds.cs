@@ -31,4 +31,23 @@ public static class ErrorIds
     public const string InvalidProxyOption = "InvalidProxyOption";
     public const string ListenFailed = "ListenFailed";
     public const string ProxyNotFound = "ProxyNotFound";
+    public const string KubeConfigNotFound = "KubeConfigNotFound";
+    public const string KubeConfigInvalid = "KubeConfigInvalid";
+    public const string KubeContextNotFound = "KubeContextNotFound";
+    public const string ClusterUnreachable = "ClusterUnreachable";
+    public const string ClusterTimeout = "ClusterTimeout";
+    public const string ClusterUnauthorized = "ClusterUnauthorized";
+    public const string ClusterForbidden = "ClusterForbidden";
+    public const string ClusterObjectNotFound = "ClusterObjectNotFound";
+    public const string ClusterFieldConflict = "ClusterFieldConflict";
+    public const string ClusterAlreadyExists = "ClusterAlreadyExists";
+    public const string ClusterPreconditionFailed = "ClusterPreconditionFailed";
+    public const string ClusterInvalidObject = "ClusterInvalidObject";
+    public const string ClusterRequestFailed = "ClusterRequestFailed";
+    public const string ClusterKindNotServed = "ClusterKindNotServed";
+    public const string NoRouteApiInstalled = "NoRouteApiInstalled";
+    public const string UnsupportedKind = "UnsupportedKind";
+    public const string NotManagedByClusterExpose = "NotManagedByClusterExpose";
+    public const string ExposureNotFound = "ExposureNotFound";
+    public const string InvalidRbacOption = "InvalidRbacOption";
 }

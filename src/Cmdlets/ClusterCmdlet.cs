@@ -1,0 +1,67 @@
+using System;
+using System.Management.Automation;
+using ClusterExpose.Commands.Completion;
+using ClusterExpose.Engine.Cluster;
+
+namespace ClusterExpose.Commands;
+
+/// <summary>What every cmdlet that talks to a cluster shares: where to connect, and showing what the server warned about.</summary>
+public abstract class ClusterCmdlet : ClusterExposeCmdlet
+{
+    /// <summary>A context of the kubeconfig; the current context when not given.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(KubeContextCompleter))]
+    public string? Context { get; set; }
+
+    /// <summary>A kubeconfig file; KUBECONFIG, then ~/.kube/config, then the pod's service account when not given.</summary>
+    [Parameter]
+    public string? KubeConfig { get; set; }
+
+    /// <summary>The namespace; the context's namespace, else default, when not given.</summary>
+    [Parameter]
+    [ArgumentCompleter(typeof(KubeNamespaceCompleter))]
+    public virtual string? Namespace { get; set; }
+
+    /// <summary>Opens a session; a configuration that cannot be used stops the command.</summary>
+    private protected ClusterSession OpenSession()
+    {
+        try
+        {
+            return ClusterConnection.Open(new ClusterConnectionOptions
+            {
+                KubeConfigPath = string.IsNullOrEmpty(KubeConfig) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(KubeConfig),
+                Context = Context,
+                Namespace = Namespace,
+            });
+        }
+        catch (ClusterExposeException exception)
+        {
+            ThrowTerminatingError(ToErrorRecord(exception));
+            throw;
+        }
+    }
+
+    /// <summary>Runs a step whose failure stops the command (discovery, listing), after showing the server's warnings.</summary>
+    private protected T Required<T>(ClusterSession session, Func<T> step)
+    {
+        try
+        {
+            return step();
+        }
+        catch (ClusterExposeException exception)
+        {
+            ShowWarnings(session);
+            ThrowTerminatingError(ToErrorRecord(exception));
+            throw;
+        }
+    }
+
+    /// <summary>Deprecation and other warnings the server sent, as PowerShell warnings.</summary>
+    private protected void ShowWarnings(ClusterSession session)
+    {
+        foreach (string warning in session.TakeWarnings())
+        {
+            WriteWarning($"{session.Server}: {warning}");
+        }
+    }
+}

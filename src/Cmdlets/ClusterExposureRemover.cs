@@ -1,0 +1,125 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using ClusterExpose.Engine.Cluster;
+
+namespace ClusterExpose.Commands;
+
+/// <summary>
+/// Shared by Remove-ExposedHost and Remove-TcpForward: delete exactly the objects ClusterExpose made
+/// for the named exposures. Every delete goes to the server as a dry run first, with the uid and
+/// resourceVersion it was read with; if any is refused, nothing is deleted.
+/// </summary>
+public abstract class ClusterExposureRemover<T> : ClusterCmdlet
+    where T : class, IExposeResource
+{
+    private protected const string NameParameterSet = "Name";
+    private protected const string ObjectParameterSet = "Object";
+
+    private readonly List<(string Name, string? Namespace)> targets = new();
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameParameterSet)]
+    [SupportsWildcards]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    private protected abstract string Noun { get; }
+
+    private protected abstract T[] Objects { get; }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == ObjectParameterSet)
+        {
+            targets.AddRange(Objects.Select(o => (o.Name, (string?)o.Namespace)));
+        }
+        else
+        {
+            targets.AddRange(Name.Select(n => (n, (string?)null)));
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (targets.Count == 0)
+        {
+            return;
+        }
+
+        using ClusterSession session = OpenSession();
+        ClusterRouteApis apis = Required(session, () => ClusterDiscovery.Discover(session));
+        bool manyNamespaces = targets.Any(t => t.Namespace is not null && t.Namespace != session.Namespace);
+        ClusterInventory inventory = Required(session, () => ClusterInventory.Read(session, apis, manyNamespaces ? null : session.Namespace));
+        List<T> present = inventory.Model.Resources.OfType<T>().ToList();
+
+        var plans = new List<(string Owner, string Namespace, RemovalPlan Plan)>();
+        var errors = new List<ClusterExposeException>();
+        foreach (var (name, objectNamespace) in targets)
+        {
+            string namespaceName = objectNamespace ?? session.Namespace;
+            var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
+            List<T> matched = present.Where(r => r.Namespace == namespaceName && pattern.IsMatch(r.Name)).ToList();
+            if (matched.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
+            {
+                errors.Add(Required(session, () => ClusterRemover.NothingToRemove(session, Noun, Noun, name, namespaceName)));
+            }
+
+            foreach (T resource in matched.Where(r => plans.All(p => p.Owner != Engine.Manifests.ManifestConventions.OwnerValue(r) || p.Namespace != r.Namespace)))
+            {
+                string owner = Engine.Manifests.ManifestConventions.OwnerValue(resource);
+                plans.Add((owner, resource.Namespace, Required(session, () => ClusterRemover.Plan(session, inventory, owner, resource.Namespace))));
+            }
+        }
+
+        // The server checks every delete (preconditions included) before any is made.
+        foreach (var (_, _, plan) in plans)
+        {
+            try
+            {
+                ClusterRemover.Delete(session, plan.Delete, dryRun: true);
+            }
+            catch (ClusterExposeException exception)
+            {
+                errors.Add(exception);
+            }
+        }
+
+        ShowWarnings(session);
+        if (errors.Count > 0)
+        {
+            WriteErrors(errors);
+            if (plans.Count > 0)
+            {
+                WriteVerbose("Nothing was deleted.");
+            }
+
+            return;
+        }
+
+        foreach (var (owner, namespaceName, plan) in plans)
+        {
+            foreach (string note in plan.Notes)
+            {
+                WriteWarning(note);
+            }
+
+            string objects = string.Join(", ", plan.Delete.Select(o => o.ToString()));
+            if (!ShouldProcess($"{owner} in namespace {namespaceName} ({plan.Delete.Count} object(s): {objects})", "Remove"))
+            {
+                continue;
+            }
+
+            try
+            {
+                ClusterRemover.Delete(session, plan.Delete, dryRun: false);
+            }
+            catch (ClusterExposeException exception)
+            {
+                ShowWarnings(session);
+                ThrowTerminatingError(ToErrorRecord(exception));
+            }
+        }
+
+        ShowWarnings(session);
+    }
+}

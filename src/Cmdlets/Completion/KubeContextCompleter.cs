@@ -1,0 +1,68 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using ClusterExpose.Engine.Cluster;
+
+namespace ClusterExpose.Commands.Completion;
+
+/// <summary>Completes -Context from the kubeconfig (the one named by -KubeConfig, else the default), current context first. No network.</summary>
+public sealed class KubeContextCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        string prefix = wordToComplete.Trim('\'', '"');
+        try
+        {
+            return ClusterConnection.ContextNames(fakeBoundParameters["KubeConfig"]?.ToString())
+                .Where(name => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                .Select(name => new CompletionResult(CompletionText.Quote(name), name, CompletionResultType.ParameterValue, name))
+                .ToList();
+        }
+        catch (ClusterExposeException)
+        {
+            return Array.Empty<CompletionResult>();
+        }
+    }
+}
+
+/// <summary>
+/// Completes -Namespace by asking the cluster, with a two-second limit so that Tab never hangs on a
+/// cluster that is down; without an answer, it offers nothing rather than guessing.
+/// </summary>
+public sealed class KubeNamespaceCompleter : IArgumentCompleter
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(2);
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        string prefix = wordToComplete.Trim('\'', '"');
+        try
+        {
+            using ClusterSession session = ClusterConnection.Open(new ClusterConnectionOptions
+            {
+                KubeConfigPath = fakeBoundParameters["KubeConfig"]?.ToString(),
+                Context = fakeBoundParameters["Context"]?.ToString(),
+                RequestTimeout = Limit,
+            });
+            return session.NamespaceNames()
+                .Where(name => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                .OrderBy(name => name, StringComparer.Ordinal)
+                .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name))
+                .ToList();
+        }
+        catch (ClusterExposeException)
+        {
+            return Array.Empty<CompletionResult>();
+        }
+    }
+}
+
+internal static class CompletionText
+{
+    /// <summary>Quotes a value that PowerShell would otherwise split or expand.</summary>
+    public static string Quote(string value) =>
+        value.Any(c => char.IsWhiteSpace(c) || "'\"`$&@(){};,|<>#".Contains(c)) ? "'" + value.Replace("'", "''") + "'" : value;
+}

@@ -1,0 +1,251 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation;
+using System.Text.Json.Nodes;
+using ClusterExpose.Engine.Cluster;
+using ClusterExpose.Engine.Manifests;
+using ClusterExpose.Engine.Yaml;
+
+namespace ClusterExpose.Commands;
+
+/// <summary>
+/// Creates or updates exposures in a cluster with server-side apply. Everything is validated by the
+/// server with a dry run first; when any object is refused, nothing is written.
+/// </summary>
+[Cmdlet(VerbsData.Publish, "ExposeResource", SupportsShouldProcess = true, DefaultParameterSetName = ObjectParameterSet)]
+[OutputType(typeof(PublishResult))]
+public sealed class PublishExposeResourceCommand : ClusterCmdlet
+{
+    private const string ObjectParameterSet = "Object";
+    private const string PathParameterSet = "Path";
+
+    private readonly List<IExposeResource> resources = new();
+    private readonly List<string> files = new();
+    private bool inputRejected;
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectParameterSet)]
+    public object[] InputObject { get; set; } = Array.Empty<object>();
+
+    /// <summary>Manifest files to apply as they are (every object must be of a kind ClusterExpose writes).</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PathParameterSet)]
+    [Alias("FullName")]
+    public string[] Path { get; set; } = Array.Empty<string>();
+
+    /// <summary>Render for this flavor; when not given, the flavor of each object if the cluster serves it, else the one it serves.</summary>
+    [Parameter(ParameterSetName = ObjectParameterSet)]
+    public ExposeFlavor? Flavor { get; set; }
+
+    [Parameter(ParameterSetName = ObjectParameterSet)]
+    public SwitchParameter NativeWildcard { get; set; }
+
+    [Parameter(ParameterSetName = ObjectParameterSet)]
+    public SwitchParameter LegacyEndpoints { get; set; }
+
+    [Parameter(ParameterSetName = ObjectParameterSet)]
+    public string GatewayName { get; set; } = "traefik-gateway";
+
+    [Parameter(ParameterSetName = ObjectParameterSet)]
+    public string? GatewayNamespace { get; set; }
+
+    /// <summary>Take over fields another field manager owns (server-side apply with force).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName == PathParameterSet)
+        {
+            int before = files.Count;
+            files.AddRange(ResolveManifestFiles(Path, literal: false));
+            inputRejected |= files.Count == before;
+            return;
+        }
+
+        foreach (object input in InputObject)
+        {
+            inputRejected |= !TryCollect(input, resources);
+        }
+    }
+
+    protected override void EndProcessing()
+    {
+        if (inputRejected || resources.Count + files.Count == 0)
+        {
+            return;
+        }
+
+        using ClusterSession session = OpenSession();
+        var errors = new List<ClusterExposeException>();
+        IReadOnlyList<PublishItem> items = ParameterSetName == PathParameterSet
+            ? FromFiles(session, errors)
+            : FromModel(session, errors);
+        if (errors.Count > 0)
+        {
+            ShowWarnings(session);
+            WriteErrors(errors);
+            return;
+        }
+
+        // First pass: the server checks every object without keeping any of them.
+        var progress = new ProgressRecord(1, "Publishing to " + session.Server, "Validating with a server-side dry run");
+        for (int i = 0; i < items.Count; i++)
+        {
+            ReportProgress(progress, items[i], i, items.Count);
+            try
+            {
+                ClusterPublisher.DryRun(session, items[i], Force.IsPresent);
+            }
+            catch (ClusterExposeException exception)
+            {
+                errors.Add(exception);
+            }
+        }
+
+        ShowWarnings(session);
+        if (errors.Count > 0)
+        {
+            WriteErrors(errors);
+            WriteVerbose($"The server refused {errors.Count} of {items.Count} object(s); nothing was written.");
+            Complete(progress);
+            return;
+        }
+
+        // Second pass: apply, or say what would be applied.
+        bool whatIf = MyInvocation.BoundParameters.ContainsKey("WhatIf") || SessionState.PSVariable.GetValue("WhatIfPreference") is true or SwitchParameter { IsPresent: true };
+        progress.Activity = "Publishing to " + session.Server;
+        for (int i = 0; i < items.Count; i++)
+        {
+            PublishItem item = items[i];
+            ReportProgress(progress, item, i, items.Count);
+            if (item.Action == PublishAction.Unchanged)
+            {
+                if (whatIf)
+                {
+                    ShouldProcess(item.ToString(), "Leave unchanged");
+                }
+
+                WriteVerbose($"{item} is unchanged.");
+                Emit(session, item, null);
+                continue;
+            }
+
+            string action = item.Action == PublishAction.Create ? "Create" : $"Update {string.Join(", ", item.ChangedFields)}";
+            if (!ShouldProcess(item.ToString(), action))
+            {
+                continue;
+            }
+
+            try
+            {
+                Emit(session, item, ClusterPublisher.Apply(session, item, Force.IsPresent));
+            }
+            catch (ClusterExposeException exception)
+            {
+                ShowWarnings(session);
+                Complete(progress);
+                WriteVerbose($"Stopped after {i} of {items.Count} object(s): the rest were not applied.");
+                ThrowTerminatingError(ToErrorRecord(exception));
+            }
+        }
+
+        ShowWarnings(session);
+        Complete(progress);
+    }
+
+    private IReadOnlyList<PublishItem> FromModel(ClusterSession session, List<ClusterExposeException> errors)
+    {
+        ClusterRouteApis apis = Required(session, () => ClusterDiscovery.Discover(session));
+        var targeted = new List<IExposeResource>();
+        foreach (IExposeResource resource in resources)
+        {
+            ExposeFlavor wanted = Flavor ?? resource.Flavor;
+            ExposeFlavor chosen;
+            try
+            {
+                chosen = ClusterDiscovery.ChooseFlavor(apis, wanted, session.Server);
+            }
+            catch (ClusterExposeException) when (Flavor is null)
+            {
+                // The object's own flavor is not served: render it for what the cluster has.
+                chosen = Required(session, () => ClusterDiscovery.ChooseFlavor(apis, null, session.Server));
+                WriteVerbose($"{resource.Name}: the cluster has {apis.Describe()}, so it is rendered for {chosen} rather than {resource.Flavor}.");
+            }
+            catch (ClusterExposeException exception)
+            {
+                ThrowTerminatingError(ToErrorRecord(exception));
+                throw;
+            }
+
+            targeted.Add(ModelRetarget.WithFlavor(resource, chosen));
+        }
+
+        ManifestOptions options = apis.OptionsFor(targeted[0].Flavor, new ManifestOptions
+        {
+            NativeWildcards = NativeWildcard.IsPresent,
+            LegacyEndpoints = LegacyEndpoints.IsPresent,
+            GatewayName = GatewayName,
+            GatewayNamespace = GatewayNamespace,
+        });
+        IReadOnlyList<YDocument> documents = ManifestBuilder.Build(targeted, options, out IReadOnlyList<ClusterExposeException> renderErrors);
+        errors.AddRange(renderErrors);
+        return errors.Count > 0 ? Array.Empty<PublishItem>() : ClusterPublisher.Prepare(documents.Select(d => d.Root), session.Namespace, "rendered", errors);
+    }
+
+    private IReadOnlyList<PublishItem> FromFiles(ClusterSession session, List<ClusterExposeException> errors)
+    {
+        var items = new List<PublishItem>();
+        foreach (string file in files)
+        {
+            string? text = ReadManifestFile(file);
+            if (text is null)
+            {
+                errors.Add(new ClusterExposeException(ReadFailedErrorId, ExposeErrorKind.InvalidData, $"{file} could not be read.", file));
+                continue;
+            }
+
+            IReadOnlyList<YNode> documents = YamlText.Read(text, out string? syntaxError);
+            if (syntaxError is not null)
+            {
+                errors.Add(new ClusterExposeException(Engine.Validation.ErrorIds.ManifestSyntaxError, ExposeErrorKind.InvalidData, $"{file} is not valid YAML: {syntaxError}", file));
+                continue;
+            }
+
+            items.AddRange(ClusterPublisher.Prepare(documents.OfType<YMap>(), session.Namespace, file, errors));
+        }
+
+        return items;
+    }
+
+    private void Emit(ClusterSession session, PublishItem item, JsonObject? applied)
+    {
+        if (!PassThru.IsPresent)
+        {
+            return;
+        }
+
+        WriteObject(new PublishResult(item.Type.Kind.Kind, item.Type.ApiVersion, item.Namespace, item.Name, item.Action, item.ChangedFields, item.Owner,
+            (string?)applied?["metadata"]?["uid"], (string?)applied?["metadata"]?["resourceVersion"], session.Server));
+    }
+
+    private void ReportProgress(ProgressRecord progress, PublishItem item, int index, int count)
+    {
+        if (count < 2)
+        {
+            return;
+        }
+
+        progress.StatusDescription = item.ToString();
+        progress.PercentComplete = index * 100 / count;
+        WriteProgress(progress);
+    }
+
+    private void Complete(ProgressRecord progress)
+    {
+        progress.RecordType = ProgressRecordType.Completed;
+        WriteProgress(progress);
+    }
+}

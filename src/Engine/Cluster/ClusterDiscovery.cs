@@ -1,0 +1,146 @@
+using System.Collections.Generic;
+using System.Linq;
+using ClusterExpose.Engine.Manifests;
+using ClusterExpose.Engine.Validation;
+
+namespace ClusterExpose.Engine.Cluster;
+
+/// <summary>Which route APIs a cluster serves, and so which flavor to render for it.</summary>
+public sealed class ClusterRouteApis
+{
+    public bool TraefikIo { get; init; }
+
+    public bool TraefikContainous { get; init; }
+
+    /// <summary>k3s's Helm controller: where the entry points of forwarded ports are declared.</summary>
+    public bool HelmChartConfigs { get; init; }
+
+    /// <summary>The version that serves TLSRoute and TCPRoute, or null when the Gateway API is not installed.</summary>
+    public GatewayRouteVersion? Gateway { get; init; }
+
+    /// <summary>
+    /// Traefik v3 serves only traefik.io; v2.10 and v2.11 serve both groups, older v2 only
+    /// traefik.containo.us. Traefik wins over the Gateway API when both are there, since a k3s cluster
+    /// has Traefik whatever else is installed.
+    /// </summary>
+    public ExposeFlavor? PreferredFlavor =>
+        TraefikContainous ? ExposeFlavor.TraefikV2
+        : TraefikIo ? ExposeFlavor.TraefikV3
+        : Gateway is not null ? ExposeFlavor.GatewayApi
+        : null;
+
+    /// <summary>The kinds ClusterExpose may have written that this cluster serves, each at the version to read it with.</summary>
+    public IReadOnlyList<KubeResourceType> ServedTypes()
+    {
+        var types = new List<KubeResourceType> { new(KubeKinds.Service, "v1"), new(KubeKinds.EndpointSlice, "v1") };
+        foreach (var (served, group) in new[] { (TraefikIo, ManifestConventions.TraefikApiGroup), (TraefikContainous, ManifestConventions.LegacyTraefikApiGroup) })
+        {
+            if (served)
+            {
+                types.AddRange(new[] { "IngressRoute", "IngressRouteTCP", "ServersTransportTCP" }
+                    .Select(kind => new KubeResourceType(KubeKinds.Traefik(group, kind), ManifestConventions.TraefikApiVersion)));
+            }
+        }
+
+        if (Gateway is not null)
+        {
+            string routeVersion = Gateway == GatewayRouteVersion.V1 ? "v1" : "v1alpha2";
+            foreach (KubeKind kind in KubeKinds.All.Where(k => k.Group == ManifestConventions.GatewayApiGroup))
+            {
+                types.Add(new KubeResourceType(kind, kind.Kind == "HTTPRoute" ? "v1" : routeVersion));
+            }
+        }
+
+        if (HelmChartConfigs)
+        {
+            types.Add(new KubeResourceType(KubeKinds.HelmChartConfig, "v1"));
+        }
+
+        return types;
+    }
+
+    public string Describe()
+    {
+        var found = new List<string>();
+        if (TraefikIo)
+        {
+            found.Add(ManifestConventions.TraefikApiGroup);
+        }
+
+        if (TraefikContainous)
+        {
+            found.Add(ManifestConventions.LegacyTraefikApiGroup);
+        }
+
+        if (Gateway is not null)
+        {
+            found.Add($"{ManifestConventions.GatewayApiGroup} ({(Gateway == GatewayRouteVersion.V1 ? "v1" : "v1alpha2")} TLSRoute/TCPRoute)");
+        }
+
+        return found.Count == 0 ? "no route API" : string.Join(", ", found);
+    }
+
+    /// <summary>The options a publish to this cluster renders with, for the chosen flavor.</summary>
+    public ManifestOptions OptionsFor(ExposeFlavor flavor, ManifestOptions? template = null)
+    {
+        ManifestOptions options = template ?? new ManifestOptions();
+        options.LegacyTraefikApiGroup = flavor == ExposeFlavor.TraefikV2 && TraefikContainous && !TraefikIo;
+        if (Gateway is not null)
+        {
+            options.GatewayRouteVersion = Gateway.Value;
+        }
+
+        return options;
+    }
+}
+
+public static class ClusterDiscovery
+{
+    public static ClusterRouteApis Discover(ClusterSession session)
+    {
+        var groups = session.ApiGroups().ToDictionary(g => g.Group, g => g.Versions);
+        GatewayRouteVersion? gateway = null;
+        if (groups.TryGetValue(ManifestConventions.GatewayApiGroup, out IReadOnlyList<string>? versions))
+        {
+            if (versions.Contains("v1") && session.ResourcesOf(ManifestConventions.GatewayApiGroup, "v1").Contains("tlsroutes"))
+            {
+                gateway = GatewayRouteVersion.V1;
+            }
+            else if (versions.Contains("v1alpha2"))
+            {
+                gateway = GatewayRouteVersion.V1Alpha2;
+            }
+        }
+
+        return new ClusterRouteApis
+        {
+            TraefikIo = groups.ContainsKey(ManifestConventions.TraefikApiGroup),
+            TraefikContainous = groups.ContainsKey(ManifestConventions.LegacyTraefikApiGroup),
+            Gateway = gateway,
+            HelmChartConfigs = groups.ContainsKey(KubeKinds.HelmChartConfig.Group),
+        };
+    }
+
+    /// <summary>The flavor asked for, or the one the cluster serves; an error when it serves none, or not the one asked for.</summary>
+    public static ExposeFlavor ChooseFlavor(ClusterRouteApis apis, ExposeFlavor? requested, string server)
+    {
+        ExposeFlavor? chosen = requested ?? apis.PreferredFlavor;
+        bool served = chosen switch
+        {
+            ExposeFlavor.TraefikV3 => apis.TraefikIo,
+            ExposeFlavor.TraefikV2 => apis.TraefikIo || apis.TraefikContainous,
+            ExposeFlavor.GatewayApi => apis.Gateway is not null,
+            _ => false,
+        };
+        if (chosen is null || !served)
+        {
+            throw new ClusterExposeException(ErrorIds.NoRouteApiInstalled, ExposeErrorKind.ObjectNotFound,
+                chosen is null
+                    ? $"The cluster at {server} serves no route API ClusterExpose can write: neither Traefik's CRDs (traefik.io, traefik.containo.us) nor the Gateway API's TLSRoute."
+                    : $"The cluster at {server} does not serve what {chosen} needs; it has {apis.Describe()}.",
+                server, "Install Traefik (k3s ships it) or the Gateway API CRDs, or pass a -Flavor the cluster serves.");
+        }
+
+        return chosen.Value;
+    }
+}

@@ -1,0 +1,76 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.Json.Nodes;
+using ClusterExpose.Engine.Manifests;
+using ClusterExpose.Engine.Yaml;
+
+namespace ClusterExpose.Engine.Cluster;
+
+/// <summary>One object ClusterExpose wrote, as found in the cluster: enough to delete exactly it.</summary>
+public sealed record ManagedObject(KubeResourceType Type, string Namespace, string Name, string Uid, string ResourceVersion, IReadOnlyList<string> Owners)
+{
+    public override string ToString() => $"{Type} {Namespace}/{Name}";
+}
+
+/// <summary>What the cluster holds of ClusterExpose's: the objects and the model they rebuild.</summary>
+public sealed class ClusterInventory
+{
+    public List<ManagedObject> Objects { get; } = new();
+
+    public ImportResult Model { get; } = new();
+
+    /// <summary>Objects that belong to one exposure (<c>ExposedHost/name</c> in a namespace).</summary>
+    public IReadOnlyList<ManagedObject> OwnedBy(string owner, string namespaceName) =>
+        Objects.Where(o => o.Owners.Contains(owner) && (o.Namespace == namespaceName || o.Type.Kind == KubeKinds.HelmChartConfig)).ToList();
+
+    /// <summary>
+    /// Lists every kind ClusterExpose writes that the cluster serves, by the managed-by label, keeps
+    /// the objects that also carry the owner annotation (a label alone is easy to copy by hand), and
+    /// rebuilds the model from them with the manifest importer, per namespace.
+    /// </summary>
+    public static ClusterInventory Read(ClusterSession session, ClusterRouteApis apis, string? namespaceName)
+    {
+        IReadOnlyList<KubeResourceType> types = apis.ServedTypes();
+        string selector = $"{ManifestConventions.ManagedByLabel}={ManifestConventions.ManagedByValue}";
+        var inventory = new ClusterInventory();
+        var documents = new List<(string Namespace, YNode Document)>();
+        foreach (KubeResourceType type in types)
+        {
+            // The entry points of forwarded ports live in kube-system whatever namespace is asked about.
+            string? listIn = type.Kind == KubeKinds.HelmChartConfig ? "kube-system" : namespaceName;
+            foreach (JsonObject item in session.List(type, listIn, selector))
+            {
+                string? owner = (string?)item["metadata"]?["annotations"]?[ManifestConventions.OwnerAnnotation];
+                if (string.IsNullOrEmpty(owner))
+                {
+                    continue;
+                }
+
+                string itemNamespace = (string?)item["metadata"]?["namespace"] ?? string.Empty;
+                inventory.Objects.Add(new ManagedObject(
+                    type,
+                    itemNamespace,
+                    (string?)item["metadata"]?["name"] ?? string.Empty,
+                    (string?)item["metadata"]?["uid"] ?? string.Empty,
+                    (string?)item["metadata"]?["resourceVersion"] ?? string.Empty,
+                    owner.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+                documents.Add((itemNamespace, KubeJson.ToTree(item)));
+            }
+        }
+
+        // The importer resolves references within one set; a namespace is one set. The Helm chart
+        // config holds the public ports of forwards in every namespace, so each set gets it.
+        List<YNode> shared = documents.Where(d => d.Namespace == "kube-system" && d.Document is YMap map && map.Text("kind") == KubeKinds.HelmChartConfig.Kind).Select(d => d.Document).ToList();
+        foreach (var group in documents.Where(d => !shared.Contains(d.Document)).GroupBy(d => d.Namespace).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var set = group.Select(d => d.Document).Concat(shared).ToList();
+            ImportResult imported = ManifestImporter.Import(set, $"namespace {group.Key} of the cluster at {session.Server}");
+            inventory.Model.Resources.AddRange(imported.Resources);
+            inventory.Model.Warnings.AddRange(imported.Warnings.Where(w => !w.Contains("HelmChartConfig", StringComparison.Ordinal)));
+            inventory.Model.Errors.AddRange(imported.Errors);
+        }
+
+        return inventory;
+    }
+}

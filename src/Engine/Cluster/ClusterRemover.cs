@@ -1,0 +1,92 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.Json.Nodes;
+using ClusterExpose.Engine.Manifests;
+using ClusterExpose.Engine.Validation;
+
+namespace ClusterExpose.Engine.Cluster;
+
+/// <summary>What removing one exposure deletes, and what it leaves and why.</summary>
+public sealed class RemovalPlan
+{
+    public List<ManagedObject> Delete { get; } = new();
+
+    public List<string> Notes { get; } = new();
+}
+
+/// <summary>
+/// Deletes exactly the objects ClusterExpose made for one exposure: found by label and owner
+/// annotation, deleted with the uid and resourceVersion they were read with, so an object replaced or
+/// changed in between (by hand, or by another tool under the same name) is left alone by the server.
+/// Every delete is first sent as a dry run; one refusal deletes nothing.
+/// </summary>
+public static class ClusterRemover
+{
+    public static RemovalPlan Plan(ClusterSession session, ClusterInventory inventory, string owner, string namespaceName)
+    {
+        var plan = new RemovalPlan();
+        foreach (ManagedObject managed in inventory.OwnedBy(owner, namespaceName))
+        {
+            if (managed.Type.Kind == KubeKinds.HelmChartConfig && managed.Owners.Any(o => o != owner))
+            {
+                plan.Notes.Add($"{managed} also declares the entry points of {string.Join(", ", managed.Owners.Where(o => o != owner))}; it stays, with the entry point of {owner} in it until the others are published again.");
+                continue;
+            }
+
+            plan.Delete.Add(managed);
+        }
+
+        // Legacy Endpoints are read only when removing: every read of v1 Endpoints draws a deprecation warning.
+        foreach (ManagedObject service in plan.Delete.Where(o => o.Type.Kind == KubeKinds.Service).ToList())
+        {
+            JsonObject? endpoints;
+            try
+            {
+                endpoints = session.Get(new KubeResourceType(KubeKinds.Endpoints, "v1"), service.Namespace, service.Name);
+            }
+            catch (ClusterExposeException exception) when (exception.ErrorId == ErrorIds.ClusterForbidden)
+            {
+                // An account set up without legacy Endpoints (the default) may not read them; it cannot have written any either.
+                plan.Notes.Add($"Legacy Endpoints {service.Namespace}/{service.Name} were not checked: the account may not read Endpoints.");
+                continue;
+            }
+
+            if (endpoints is not null && IsOurs(endpoints, owner))
+            {
+                plan.Delete.Add(new ManagedObject(new KubeResourceType(KubeKinds.Endpoints, "v1"), service.Namespace, service.Name,
+                    (string?)endpoints["metadata"]?["uid"] ?? string.Empty, (string?)endpoints["metadata"]?["resourceVersion"] ?? string.Empty, new[] { owner }));
+            }
+        }
+
+        return plan;
+    }
+
+    /// <summary>Says why nothing of <paramref name="owner"/> was found, naming a same-named object that is not ours.</summary>
+    public static ClusterExposeException NothingToRemove(ClusterSession session, string owner, string kind, string name, string namespaceName)
+    {
+        JsonObject? service = session.Get(new KubeResourceType(KubeKinds.Service, "v1"), namespaceName, name);
+        if (service is not null)
+        {
+            return new ClusterExposeException(ErrorIds.NotManagedByClusterExpose, ExposeErrorKind.InvalidOperation,
+                $"Service {namespaceName}/{name} exists but ClusterExpose did not create it (no {ManifestConventions.ManagedByLabel} label and {ManifestConventions.OwnerAnnotation} annotation naming {owner}); it was left alone.",
+                $"{namespaceName}/{name}", "Delete it with kubectl if it is really meant to go.");
+        }
+
+        return new ClusterExposeException(ErrorIds.ExposureNotFound, ExposeErrorKind.ObjectNotFound,
+            $"No {kind} named '{name}' in namespace {namespaceName} of the cluster at {session.Server}.",
+            $"{namespaceName}/{name}", $"List what is there with Get-{kind} -Namespace {namespaceName}, or Get-{kind} -AllNamespaces.");
+    }
+
+    public static void Delete(ClusterSession session, IEnumerable<ManagedObject> objects, bool dryRun)
+    {
+        foreach (ManagedObject managed in objects)
+        {
+            session.Delete(managed.Type, managed.Namespace, managed.Name, managed.Uid, managed.ResourceVersion, dryRun);
+        }
+    }
+
+    private static bool IsOurs(JsonObject item, string owner) =>
+        (string?)item["metadata"]?["labels"]?[ManifestConventions.ManagedByLabel] == ManifestConventions.ManagedByValue
+        && ((string?)item["metadata"]?["annotations"]?[ManifestConventions.OwnerAnnotation] ?? string.Empty)
+            .Split(',').Select(s => s.Trim()).Contains(owner);
+}

@@ -1,0 +1,161 @@
+using System.Collections.Generic;
+using System.Linq;
+using ClusterExpose.Engine.Manifests;
+using ClusterExpose.Engine.Validation;
+using ClusterExpose.Engine.Yaml;
+
+namespace ClusterExpose.Engine.Cluster;
+
+/// <summary>Who the rendered RBAC is for, and what it must allow.</summary>
+public sealed class RbacOptions
+{
+    public string Name { get; set; } = "clusterexpose-publisher";
+
+    /// <summary>Where the Role applies (and where the service account lives).</summary>
+    public string Namespace { get; set; } = ExposedHost.DefaultNamespace;
+
+    public string ServiceAccount { get; set; } = "clusterexpose";
+
+    /// <summary>A ClusterRole and ClusterRoleBinding instead: publishing into any namespace.</summary>
+    public bool AllNamespaces { get; set; }
+
+    public IReadOnlyList<ExposeFlavor> Flavors { get; set; } = new[] { ExposeFlavor.TraefikV3 };
+
+    public bool LegacyTraefikApiGroup { get; set; }
+
+    public bool LegacyEndpoints { get; set; }
+
+    /// <summary>TCP forwards on their own Traefik entry points: the k3s HelmChartConfig kube-system/traefik.</summary>
+    public bool EntryPoints { get; set; }
+}
+
+/// <summary>
+/// Renders the least privilege the cluster cmdlets need: the verbs they use (get, list, create, patch,
+/// delete; server-side apply is a patch that may create) on exactly the kinds they write, no
+/// wildcards. API discovery needs no rule (every authenticated account may read it).
+/// </summary>
+public static class RbacManifestBuilder
+{
+    private static readonly string[] Verbs = { "get", "list", "create", "patch", "delete" };
+
+    public static IReadOnlyList<YDocument> Build(RbacOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    {
+        var problems = new List<ClusterExposeException>();
+        foreach (var (value, what) in new[] { (options.Name, "Name"), (options.ServiceAccount, "ServiceAccount") })
+        {
+            if (!KubernetesNames.IsDns1123Subdomain(value))
+            {
+                problems.Add(new ClusterExposeException(ErrorIds.InvalidRbacOption, ExposeErrorKind.InvalidArgument, $"{what} '{value}' is not a valid Kubernetes name.", value));
+            }
+        }
+
+        if (!KubernetesNames.IsDns1123Label(options.Namespace))
+        {
+            problems.Add(new ClusterExposeException(ErrorIds.InvalidNamespace, ExposeErrorKind.InvalidArgument, $"'{options.Namespace}' is not a valid namespace name.", options.Namespace));
+        }
+
+        errors = problems;
+        if (problems.Count > 0)
+        {
+            return System.Array.Empty<YDocument>();
+        }
+
+        var rules = new YSequence();
+        rules.Add(Rule("", options.LegacyEndpoints ? new[] { "services", "endpoints" } : new[] { "services" }));
+        rules.Add(Rule("discovery.k8s.io", new[] { "endpointslices" }));
+        if (options.Flavors.Any(f => f != ExposeFlavor.GatewayApi))
+        {
+            var traefik = new List<string> { "ingressroutes", "ingressroutetcps" };
+            if (options.Flavors.Contains(ExposeFlavor.TraefikV3))
+            {
+                traefik.Add("serverstransporttcps");
+            }
+
+            rules.Add(Rule(options.LegacyTraefikApiGroup ? ManifestConventions.LegacyTraefikApiGroup : ManifestConventions.TraefikApiGroup, traefik));
+        }
+
+        if (options.Flavors.Contains(ExposeFlavor.GatewayApi))
+        {
+            rules.Add(Rule(ManifestConventions.GatewayApiGroup, new[] { "httproutes", "tlsroutes", "tcproutes" }));
+        }
+
+        var documents = new List<YDocument>();
+        string roleKind = options.AllNamespaces ? "ClusterRole" : "Role";
+        documents.Add(new YDocument(new YMap()
+            .Add("apiVersion", "rbac.authorization.k8s.io/v1")
+            .Add("kind", roleKind)
+            .Add("metadata", Metadata(options.Name, options.AllNamespaces ? null : options.Namespace))
+            .Add("rules", rules),
+            options.AllNamespaces
+                ? "What ClusterExpose's cluster cmdlets need in every namespace."
+                : $"What ClusterExpose's cluster cmdlets need in namespace {options.Namespace}."));
+        documents.Add(Binding(options, options.AllNamespaces ? "ClusterRoleBinding" : "RoleBinding", roleKind, options.AllNamespaces ? null : options.Namespace));
+
+        if (options.EntryPoints)
+        {
+            // Entry points of forwarded ports are one shared object in kube-system; create cannot be
+            // narrowed to a name, the other verbs can.
+            string name = options.Name + "-entrypoints";
+            documents.Add(new YDocument(new YMap()
+                .Add("apiVersion", "rbac.authorization.k8s.io/v1")
+                .Add("kind", "Role")
+                .Add("metadata", Metadata(name, "kube-system"))
+                .Add("rules", new YSequence()
+                    .Add(Rule("helm.cattle.io", new[] { "helmchartconfigs" }, new[] { "list", "create" }))
+                    .Add(Rule("helm.cattle.io", new[] { "helmchartconfigs" }, new[] { "get", "patch", "delete" }, resourceName: "traefik"))),
+                "k3s: the HelmChartConfig kube-system/traefik that declares the entry points of TCP forwards."));
+            documents.Add(Binding(options, "RoleBinding", "Role", "kube-system", name));
+        }
+
+        return documents;
+    }
+
+    private static YMap Rule(string group, IEnumerable<string> resources, IEnumerable<string>? verbs = null, string? resourceName = null)
+    {
+        var rule = new YMap()
+            .Add("apiGroups", new YSequence().Add(group))
+            .Add("resources", Sequence(resources));
+        if (resourceName is not null)
+        {
+            rule.Add("resourceNames", new YSequence().Add(resourceName));
+        }
+
+        return rule.Add("verbs", Sequence(verbs ?? Verbs));
+    }
+
+    private static YDocument Binding(RbacOptions options, string kind, string roleKind, string? namespaceName, string? roleName = null) =>
+        new(new YMap()
+            .Add("apiVersion", "rbac.authorization.k8s.io/v1")
+            .Add("kind", kind)
+            .Add("metadata", Metadata(roleName ?? options.Name, namespaceName))
+            .Add("roleRef", new YMap()
+                .Add("apiGroup", "rbac.authorization.k8s.io")
+                .Add("kind", roleKind)
+                .Add("name", roleName ?? options.Name))
+            .Add("subjects", new YSequence().Add(new YMap()
+                .Add("kind", "ServiceAccount")
+                .Add("name", options.ServiceAccount)
+                .Add("namespace", options.Namespace))));
+
+    private static YMap Metadata(string name, string? namespaceName)
+    {
+        var metadata = new YMap().Add("name", name);
+        if (namespaceName is not null)
+        {
+            metadata.Add("namespace", namespaceName);
+        }
+
+        return metadata.Add("labels", new YMap().Add(ManifestConventions.ManagedByLabel, ManifestConventions.ManagedByValue));
+    }
+
+    private static YSequence Sequence(IEnumerable<string> values)
+    {
+        var sequence = new YSequence();
+        foreach (string value in values)
+        {
+            sequence.Add(value);
+        }
+
+        return sequence;
+    }
+}

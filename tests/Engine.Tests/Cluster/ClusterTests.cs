@@ -1,0 +1,424 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.Json.Nodes;
+using System.Threading.Tasks;
+using ClusterExpose.Engine.Cluster;
+using ClusterExpose.Engine.Manifests;
+using ClusterExpose.Engine.Validation;
+using ClusterExpose.Engine.Yaml;
+using ClusterExpose.FakeKubeApi;
+using Xunit;
+
+namespace ClusterExpose.Engine.Tests.Cluster;
+
+/// <summary>
+/// The cluster layer over the real KubernetesClient code path (kubeconfig, HTTPS with the CA from
+/// the kubeconfig, bearer token, typed and custom-object calls) against FakeApiServer: a FAKE API
+/// server in this process, since no Kubernetes cluster can run where these tests run. It checks
+/// what a real one checks for these calls; see its summary for the list.
+/// </summary>
+public sealed class ClusterTests : IAsyncLifetime
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("clusterexpose-cluster-").FullName;
+    private FakeApiServer server = null!;
+    private string kubeConfig = null!;
+
+    public async Task InitializeAsync()
+    {
+        server = await FakeApiServer.StartAsync(FakeRouteApis.TraefikV3 | FakeRouteApis.K3sHelm);
+        kubeConfig = server.WriteKubeConfig(Path.Combine(folder, "config"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await server.DisposeAsync();
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Theory]
+    [InlineData(FakeRouteApis.TraefikV3, ExposeFlavor.TraefikV3, false, null)]
+    [InlineData(FakeRouteApis.TraefikV2Legacy, ExposeFlavor.TraefikV2, true, null)]
+    [InlineData(FakeRouteApis.TraefikV3 | FakeRouteApis.TraefikV2Legacy, ExposeFlavor.TraefikV2, false, null)]
+    [InlineData(FakeRouteApis.GatewayV1, ExposeFlavor.GatewayApi, false, GatewayRouteVersion.V1)]
+    [InlineData(FakeRouteApis.GatewayV1Alpha2, ExposeFlavor.GatewayApi, false, GatewayRouteVersion.V1Alpha2)]
+    [InlineData(FakeRouteApis.GatewayV1 | FakeRouteApis.TraefikV3, ExposeFlavor.TraefikV3, false, GatewayRouteVersion.V1)]
+    public async Task DiscoveryPicksTheFlavorTheClusterServes(FakeRouteApis installed, ExposeFlavor expected, bool legacyGroup, GatewayRouteVersion? gateway)
+    {
+        await using FakeApiServer other = await FakeApiServer.StartAsync(installed);
+        using ClusterSession session = Open(other.WriteKubeConfig(Path.Combine(folder, "other")));
+
+        ClusterRouteApis apis = ClusterDiscovery.Discover(session);
+
+        Assert.Equal(expected, ClusterDiscovery.ChooseFlavor(apis, null, session.Server));
+        Assert.Equal(legacyGroup, apis.OptionsFor(expected).LegacyTraefikApiGroup);
+        Assert.Equal(gateway, apis.Gateway);
+    }
+
+    [Fact]
+    public async Task DiscoveryRefusesAClusterWithNoRouteApi()
+    {
+        await using FakeApiServer bare = await FakeApiServer.StartAsync(FakeRouteApis.None);
+        using ClusterSession session = Open(bare.WriteKubeConfig(Path.Combine(folder, "bare")));
+
+        ClusterRouteApis apis = ClusterDiscovery.Discover(session);
+        var error = Assert.Throws<ClusterExposeException>(() => ClusterDiscovery.ChooseFlavor(apis, null, session.Server));
+        Assert.Equal(ErrorIds.NoRouteApiInstalled, error.ErrorId);
+        var asked = Assert.Throws<ClusterExposeException>(() => ClusterDiscovery.ChooseFlavor(ClusterDiscovery.Discover(session), ExposeFlavor.GatewayApi, session.Server));
+        Assert.Contains("does not serve what GatewayApi needs", asked.Message);
+    }
+
+    [Fact]
+    public void PublishingTwiceChangesNothingTheSecondTime()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        IReadOnlyList<PublishItem> first = DryRunAll(session, Scenario());
+        Assert.All(first, item => Assert.Equal(PublishAction.Create, item.Action));
+        Assert.Empty(server.All());
+
+        // The dry run went out as server-side apply with our field manager, dryRun=All and no force.
+        List<RecordedRequest> patches = server.Requests.Where(r => r.Method == "PATCH").ToList();
+        Assert.Equal(first.Count, patches.Count);
+        Assert.All(patches, r =>
+        {
+            Assert.Equal(FakeApiServer.ApplyContentType, r.ContentType?.Split(';')[0]);
+            Assert.Equal("clusterexpose", r.FieldManager);
+            Assert.Equal("All", r.DryRun);
+            Assert.Equal("Strict", r.FieldValidation);
+            Assert.Null(r.Force);
+        });
+
+        foreach (PublishItem item in first)
+        {
+            ClusterPublisher.Apply(session, item, force: false);
+        }
+
+        Assert.Equal(first.Count, server.All().Count);
+        JsonObject service = server.Find("v1", "Service", "default", "k65")!;
+        Assert.Equal("clusterexpose", (string?)service["metadata"]!["labels"]![ManifestConventions.ManagedByLabel]);
+        string version = (string)service["metadata"]!["resourceVersion"]!;
+
+        IReadOnlyList<PublishItem> second = DryRunAll(session, Scenario());
+        Assert.All(second, item => Assert.Equal(PublishAction.Unchanged, item.Action));
+        Assert.Equal(version, (string?)server.Find("v1", "Service", "default", "k65")!["metadata"]!["resourceVersion"]);
+    }
+
+    [Fact]
+    public void AChangedAddressIsAnUpdateOfTheEndpointsOnly()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        foreach (PublishItem item in DryRunAll(session, Scenario()))
+        {
+            ClusterPublisher.Apply(session, item, force: false);
+        }
+
+        IReadOnlyList<PublishItem> moved = DryRunAll(session, Scenario("10.21.22.66"));
+
+        PublishItem slice = Assert.Single(moved, i => i.Action == PublishAction.Update);
+        Assert.Equal("EndpointSlice", slice.Type.Kind.Kind);
+        Assert.Equal(new[] { "endpoints" }, slice.ChangedFields);
+    }
+
+    [Fact]
+    public void AFieldAnotherManagerOwnsIsAConflictNamingFieldAndManager()
+    {
+        server.Seed(JsonNode.Parse("""
+            {"apiVersion":"v1","kind":"Service","metadata":{"name":"k65","namespace":"default"},
+             "spec":{"ports":[{"name":"http","protocol":"TCP","port":8080,"targetPort":8080}]}}
+            """)!.AsObject(), manager: "kubectl-edit");
+        using ClusterSession session = Open(kubeConfig);
+        PublishItem service = Items(session, Scenario()).First(i => i.Type.Kind.Kind == "Service");
+
+        var conflict = Assert.Throws<ClusterExposeException>(() => ClusterPublisher.DryRun(session, service, force: false));
+
+        Assert.Equal(ErrorIds.ClusterFieldConflict, conflict.ErrorId);
+        Assert.Equal(ExposeErrorKind.InvalidOperation, conflict.Kind);
+        Assert.Contains(".spec.ports", conflict.Message);
+        Assert.Contains("kubectl-edit", conflict.Message);
+        Assert.Contains("-Force", conflict.RecommendedAction);
+
+        ClusterPublisher.DryRun(session, service, force: true);
+        Assert.Equal(PublishAction.Update, service.Action);
+        Assert.Contains("spec.ports", service.ChangedFields);
+        Assert.Equal("true", server.Requests.Last(r => r.Method == "PATCH").Force);
+    }
+
+    [Fact]
+    public void TheServersValidationComesBackWithItsCauses()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        var errors = new List<ClusterExposeException>();
+        IReadOnlyList<YNode> documents = YamlText.Read("""
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: k65-ipv4, namespace: default}
+            addressType: IPv4
+            endpoints: [{addresses: [127.0.0.1]}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: k65, namespace: default}
+            spec: {ports: [{port: 80}], selectr: {app: x}}
+            """, out _);
+        IReadOnlyList<PublishItem> items = ClusterPublisher.Prepare(documents.OfType<YMap>(), "default", "test", errors);
+        Assert.Empty(errors);
+
+        var invalid = Assert.Throws<ClusterExposeException>(() => ClusterPublisher.DryRun(session, items[0], force: false));
+        var strict = Assert.Throws<ClusterExposeException>(() => ClusterPublisher.DryRun(session, items[1], force: false));
+
+        Assert.Equal(ErrorIds.ClusterInvalidObject, invalid.ErrorId);
+        Assert.Equal(ExposeErrorKind.InvalidData, invalid.Kind);
+        Assert.Contains("endpoints[0].addresses", invalid.Message);
+        Assert.Contains("loopback", invalid.Message);
+        Assert.Equal(ErrorIds.ClusterInvalidObject, strict.ErrorId);
+        Assert.Contains("unknown field spec.selectr", strict.Message);
+        Assert.Empty(server.All());
+    }
+
+    [Fact]
+    public void AKindClusterExposeDoesNotWriteIsRefusedBeforeAnyRequest()
+    {
+        var errors = new List<ClusterExposeException>();
+        IReadOnlyList<YNode> documents = YamlText.Read("apiVersion: v1\nkind: Secret\nmetadata: {name: token}\n", out _);
+
+        Assert.Empty(ClusterPublisher.Prepare(documents.OfType<YMap>(), "default", "test", errors));
+        Assert.Equal(ErrorIds.UnsupportedKind, Assert.Single(errors).ErrorId);
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact]
+    public void TheInventoryRebuildsTheModelAndSkipsForeignObjects()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        PublishAll(session, Scenario());
+        SeedForeignService("web");
+
+        ClusterInventory inventory = ClusterInventory.Read(session, ClusterDiscovery.Discover(session), null);
+
+        Assert.Empty(inventory.Model.Errors);
+        Assert.Equal(Scenario().OrderBy(r => r.Name), inventory.Model.Resources.OrderBy(r => r.Name));
+        Assert.DoesNotContain(inventory.Objects, o => o.Name == "web");
+        Assert.Contains(server.Requests, r => r.Method == "GET" && r.Query.Contains("labelSelector=app.kubernetes.io%2Fmanaged-by%3Dclusterexpose", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void RemovingTakesExactlyOurObjectsAndLeavesASameNamedForeignOne()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        PublishAll(session, Scenario());
+        SeedForeignService("k65", "edge");
+        ClusterInventory inventory = ClusterInventory.Read(session, ClusterDiscovery.Discover(session), null);
+
+        RemovalPlan plan = ClusterRemover.Plan(session, inventory, "ExposedHost/k65", "default");
+        int before = server.All().Count;
+        ClusterRemover.Delete(session, plan.Delete, dryRun: true);
+        Assert.Equal(before, server.All().Count);
+        Assert.Equal(
+            new[] { "EndpointSlice/k65-ipv4", "IngressRoute/k65-http", "IngressRouteTCP/k65-https", "Service/k65" },
+            plan.Delete.Select(o => $"{o.Type.Kind.Kind}/{o.Name}").OrderBy(n => n, StringComparer.Ordinal));
+        ClusterRemover.Delete(session, plan.Delete, dryRun: false);
+
+        Assert.Null(server.Find("v1", "Service", "default", "k65"));
+        Assert.NotNull(server.Find("v1", "Service", "edge", "k65"));
+        Assert.NotNull(server.Find("v1", "Service", "default", "pg"));
+        Assert.All(server.Requests.Where(r => r.Method == "DELETE"), r => Assert.Contains("/namespaces/default/", r.Path));
+    }
+
+    [Fact]
+    public void AnObjectChangedSinceItWasReadIsNotDeleted()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        PublishAll(session, Scenario());
+        ClusterInventory inventory = ClusterInventory.Read(session, ClusterDiscovery.Discover(session), null);
+        RemovalPlan plan = ClusterRemover.Plan(session, inventory, "ExposedHost/k65", "default");
+        server.Touch("traefik.io/v1alpha1", "IngressRoute", "default", "k65-http");
+
+        var refused = Assert.Throws<ClusterExposeException>(() => ClusterRemover.Delete(session, plan.Delete, dryRun: true));
+
+        Assert.Equal(ErrorIds.ClusterPreconditionFailed, refused.ErrorId);
+        Assert.Contains("Precondition failed", refused.Message);
+        Assert.NotNull(server.Find("traefik.io/v1alpha1", "IngressRoute", "default", "k65-http"));
+        Assert.NotNull(server.Find("v1", "Service", "default", "k65"));
+    }
+
+    [Fact]
+    public void NothingOfOursUnderANameThatExistsSaysSo()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        SeedForeignService("k65");
+
+        ClusterExposeException error = ClusterRemover.NothingToRemove(session, "ExposedHost/k65", "ExposedHost", "k65", "default");
+        ClusterExposeException missing = ClusterRemover.NothingToRemove(session, "ExposedHost/k66", "ExposedHost", "k66", "default");
+
+        Assert.Equal(ErrorIds.NotManagedByClusterExpose, error.ErrorId);
+        Assert.Equal(ErrorIds.ExposureNotFound, missing.ErrorId);
+        Assert.Equal(ExposeErrorKind.ObjectNotFound, missing.Kind);
+    }
+
+    [Fact]
+    public void ServerFailuresBecomeErrorsWithStableIds()
+    {
+        using ClusterSession wrongToken = Open(server.WriteKubeConfig(Path.Combine(folder, "stale"), token: "expired"));
+        var unauthorized = Assert.Throws<ClusterExposeException>(() => ClusterDiscovery.Discover(wrongToken));
+        Assert.Equal(ErrorIds.ClusterUnauthorized, unauthorized.ErrorId);
+        Assert.Equal(ExposeErrorKind.PermissionDenied, unauthorized.Kind);
+
+        server.Forbid("patch", "ingressroutes");
+        using ClusterSession session = Open(kubeConfig);
+        PublishItem route = Items(session, Scenario()).First(i => i.Type.Kind.Kind == "IngressRoute");
+        var forbidden = Assert.Throws<ClusterExposeException>(() => ClusterPublisher.DryRun(session, route, force: false));
+        Assert.Equal(ErrorIds.ClusterForbidden, forbidden.ErrorId);
+        Assert.Contains("cannot patch resource \"ingressroutes\" in API group \"traefik.io\"", forbidden.Message);
+        Assert.Contains("New-ExposeRoleManifest", forbidden.RecommendedAction);
+
+        var notFound = Assert.Throws<ClusterExposeException>(() => session.Apply(new KubeResourceType(KubeKinds.Service, "v1"), "nowhere", "k65", "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"k65\"}}", dryRun: true, force: false));
+        Assert.Equal(ErrorIds.ClusterKindNotServed, notFound.ErrorId);
+        Assert.Contains("namespaces \"nowhere\" not found", notFound.Message);
+    }
+
+    [Fact]
+    public async Task AClusterThatIsDownIsAConnectionErrorNamingTheServer()
+    {
+        string config = server.WriteKubeConfig(Path.Combine(folder, "down"));
+        string url = server.Url.ToString().TrimEnd('/');
+        await server.DisposeAsync();
+        server = await FakeApiServer.StartAsync(FakeRouteApis.TraefikV3);
+
+        using ClusterSession session = Open(config);
+        var error = Assert.Throws<ClusterExposeException>(() => ClusterDiscovery.Discover(session));
+
+        Assert.Equal(ErrorIds.ClusterUnreachable, error.ErrorId);
+        Assert.Equal(ExposeErrorKind.ConnectionError, error.Kind);
+        Assert.Contains(url, error.Message);
+    }
+
+    [Fact]
+    public void TheKubeConfigIsCheckedBeforeAnyRequest()
+    {
+        var missing = Assert.Throws<ClusterExposeException>(() => Open(Path.Combine(folder, "absent")));
+        Assert.Equal(ErrorIds.KubeConfigNotFound, missing.ErrorId);
+
+        var context = Assert.Throws<ClusterExposeException>(() => ClusterConnection.Open(new ClusterConnectionOptions { KubeConfigPath = kubeConfig, Context = "prod" }));
+        Assert.Equal(ErrorIds.KubeContextNotFound, context.ErrorId);
+        Assert.Contains("it has: fake", context.Message);
+
+        File.WriteAllText(Path.Combine(folder, "broken"), "clusters: [[[");
+        var broken = Assert.Throws<ClusterExposeException>(() => Open(Path.Combine(folder, "broken")));
+        Assert.Equal(ErrorIds.KubeConfigInvalid, broken.ErrorId);
+        Assert.Empty(server.Requests);
+    }
+
+    [Fact]
+    public void TheNamespaceComesFromTheContextUnlessGiven()
+    {
+        string withNamespace = server.WriteKubeConfig(Path.Combine(folder, "edge"), namespaceName: "edge");
+
+        using ClusterSession fromContext = Open(withNamespace);
+        using ClusterSession given = ClusterConnection.Open(new ClusterConnectionOptions { KubeConfigPath = withNamespace, Namespace = "kube-system" });
+        using ClusterSession fallback = Open(kubeConfig);
+
+        Assert.Equal("edge", fromContext.Namespace);
+        Assert.Equal("kube-system", given.Namespace);
+        Assert.Equal("default", fallback.Namespace);
+        Assert.Equal(new[] { "fake" }, ClusterConnection.ContextNames(withNamespace));
+    }
+
+    [Fact]
+    public void DeprecationWarningsOfTheServerAreKept()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        Assert.Null(session.Get(new KubeResourceType(KubeKinds.Endpoints, "v1"), "default", "k65"));
+
+        Assert.Equal(new[] { FakeApiServer.EndpointsDeprecation }, session.TakeWarnings());
+        Assert.Empty(session.TakeWarnings());
+    }
+
+    [Fact]
+    public void TheClustersRoutesAreReadFromEveryNamespaceWhoeverMadeThem()
+    {
+        server.Seed(JsonNode.Parse("""
+            {"apiVersion":"traefik.io/v1alpha1","kind":"IngressRouteTCP","metadata":{"name":"catch-all","namespace":"edge"},
+             "spec":{"entryPoints":["websecure"],"routes":[{"match":"HostSNI(`*`)","services":[{"name":"fallback","port":443}]}],"tls":{"passthrough":true}}}
+            """)!.AsObject());
+        using ClusterSession session = Open(kubeConfig);
+        PublishAll(session, Scenario());
+
+        IReadOnlyList<ClusterExpose.Engine.Routing.TraefikRouteObject> routes = ClusterRoutes.Read(session, ClusterDiscovery.Discover(session));
+
+        Assert.Contains(routes, r => r.Source.EndsWith("edge/catch-all", StringComparison.Ordinal));
+        Assert.Contains(routes, r => r.Source.EndsWith("default/k65-https", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheRenderedRoleNamesExactlyTheKindsAndVerbsUsed()
+    {
+        IReadOnlyList<YDocument> documents = RbacManifestBuilder.Build(new RbacOptions { Namespace = "edge", EntryPoints = true }, out var errors);
+        Assert.Empty(errors);
+        string yaml = YamlText.Write(documents);
+
+        Assert.DoesNotContain("'*'", yaml);
+        Assert.DoesNotContain("\"*\"", yaml);
+        YMap role = documents[0].Root;
+        Assert.Equal("Role", role.Text("kind"));
+        var rules = role.Sequence("rules")!.OfType<YMap>().ToList();
+        Assert.Equal(new[] { "services", "endpointslices", "ingressroutes,ingressroutetcps,serverstransporttcps" },
+            rules.Select(r => string.Join(",", r.Sequence("resources")!.OfType<YScalar>().Select(s => s.Value))));
+        Assert.All(rules, r => Assert.Equal("get,list,create,patch,delete", string.Join(",", r.Sequence("verbs")!.OfType<YScalar>().Select(s => s.Value))));
+        Assert.Equal(new[] { "Role", "RoleBinding", "Role", "RoleBinding" }, documents.Select(d => d.Root.Text("kind")));
+        Assert.Equal("kube-system", documents[2].Root.Text("metadata", "namespace"));
+
+        RbacManifestBuilder.Build(new RbacOptions { ServiceAccount = "Not_Valid" }, out var invalid);
+        Assert.Equal(ErrorIds.InvalidRbacOption, Assert.Single(invalid).ErrorId);
+    }
+
+    private static IReadOnlyList<IExposeResource> Scenario(string address = "10.21.22.65") => new IExposeResource[]
+    {
+        ExposeFactory.CreateHost("k65", new[] { "kl.example.top" }, true, new[] { address }).Value!,
+        ExposeFactory.CreateForward("pg", 5432, new[] { "10.21.22.70" }).Value!,
+    };
+
+    private static ClusterSession Open(string kubeConfigPath) =>
+        ClusterConnection.Open(new ClusterConnectionOptions { KubeConfigPath = kubeConfigPath });
+
+    private static IReadOnlyList<PublishItem> Items(ClusterSession session, IReadOnlyList<IExposeResource> resources)
+    {
+        IReadOnlyList<YDocument> documents = ManifestBuilder.Build(resources, new ManifestOptions(), out var renderErrors);
+        Assert.Empty(renderErrors);
+        var errors = new List<ClusterExposeException>();
+        IReadOnlyList<PublishItem> items = ClusterPublisher.Prepare(documents.Select(d => d.Root), session.Namespace, "test", errors);
+        Assert.Empty(errors);
+        return items;
+    }
+
+    private static IReadOnlyList<PublishItem> DryRunAll(ClusterSession session, IReadOnlyList<IExposeResource> resources)
+    {
+        IReadOnlyList<PublishItem> items = Items(session, resources);
+        foreach (PublishItem item in items)
+        {
+            ClusterPublisher.DryRun(session, item, force: false);
+        }
+
+        return items;
+    }
+
+    private static void PublishAll(ClusterSession session, IReadOnlyList<IExposeResource> resources)
+    {
+        foreach (PublishItem item in DryRunAll(session, resources))
+        {
+            ClusterPublisher.Apply(session, item, force: false);
+        }
+    }
+
+    private void SeedForeignService(string name, string namespaceName = "default")
+    {
+        var service = new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Service",
+            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = namespaceName, ["labels"] = new JsonObject { ["app"] = name } },
+            ["spec"] = JsonNode.Parse("""{"ports":[{"name":"http","port":80}]}"""),
+        };
+        server.Seed(service);
+    }
+}
