@@ -38,6 +38,7 @@ $staging = Join-Path $out 'ClusterExpose'
 $toolPackages = Join-Path $out 'tools'
 $testResults = Join-Path $out 'test-results'
 $repository = Join-Path $out 'repository'
+$fakeApi = Join-Path $out 'fake-api'
 $manifest = Import-PowerShellDataFile (Join-Path $root 'ClusterExpose.psd1')
 $version = $manifest.ModuleVersion
 
@@ -133,6 +134,8 @@ function Invoke-Test {
     Invoke-Build
     # The install test installs the package exactly as a user would, so it is built first.
     Invoke-Package -NoBuild
+    # The Pester tests of the cluster cmdlets run the fake API server as a process of its own.
+    Invoke-DotNet build (Join-Path $root 'tests/FakeKubeApi/FakeKubeApi.csproj') -c $Configuration -o $fakeApi --nologo -v quiet
     $pesterManifest = Restore-Tools
     Remove-Item -Recurse -Force -ErrorAction Ignore $testResults
     $null = New-Item -ItemType Directory -Force $testResults
@@ -163,12 +166,13 @@ function Invoke-Test {
     # Its counts come back through a file; its console output goes straight to ours.
     $countsFile = Join-Path $testResults 'pester-counts.json'
     $pesterScript = {
-        param($PesterManifest, $TestsPath, $ModulePath, $ResultPath, $ToolPackages, $CountsFile, $Repository)
+        param($PesterManifest, $TestsPath, $ModulePath, $ResultPath, $ToolPackages, $CountsFile, $Repository, $FakeApi)
         $ErrorActionPreference = 'Stop'
         Import-Module $PesterManifest
         $env:CLUSTEREXPOSE_MODULE = $ModulePath
         $env:CLUSTEREXPOSE_TOOLS = $ToolPackages
         $env:CLUSTEREXPOSE_REPOSITORY = $Repository
+        $env:CLUSTEREXPOSE_FAKE_API = $FakeApi
         $config = New-PesterConfiguration
         $config.Run.Path = $TestsPath
         $config.Run.PassThru = $true
@@ -184,7 +188,7 @@ function Invoke-Test {
         @{ Passed = $result.PassedCount; Failed = $notPassed; Failures = $failures } | ConvertTo-Json | Set-Content -LiteralPath $CountsFile
     }
     $pwsh = Join-Path $PSHOME 'pwsh'
-    $arguments = @($pesterManifest, (Join-Path $root 'tests/Pester'), (Join-Path $staging 'ClusterExpose.psd1'), (Join-Path $testResults 'pester.xml'), $toolPackages, $countsFile, $repository) |
+    $arguments = @($pesterManifest, (Join-Path $root 'tests/Pester'), (Join-Path $staging 'ClusterExpose.psd1'), (Join-Path $testResults 'pester.xml'), $toolPackages, $countsFile, $repository, (Join-Path $fakeApi 'ClusterExpose.FakeKubeApi.dll')) |
         ForEach-Object { "'" + $_.Replace("'", "''") + "'" }
     $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes("& { $pesterScript } $($arguments -join ' ')"))
     & $pwsh -NoProfile -NonInteractive -OutputFormat Text -EncodedCommand $encoded

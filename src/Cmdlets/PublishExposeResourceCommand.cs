@@ -136,6 +136,12 @@ public sealed class PublishExposeResourceCommand : ClusterCmdlet
             string action = item.Action == PublishAction.Create ? "Create" : $"Update {string.Join(", ", item.ChangedFields)}";
             if (!ShouldProcess(item.ToString(), action))
             {
+                if (whatIf)
+                {
+                    // The plan as objects, for scripts that check it before they apply.
+                    Emit(session, item, null);
+                }
+
                 continue;
             }
 

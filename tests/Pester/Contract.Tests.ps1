@@ -3,7 +3,7 @@
 BeforeAll {
     $module = Import-Module $env:CLUSTEREXPOSE_MODULE -Force -PassThru
     $script:commands = @($module.ExportedCmdlets.Values)
-    $script:changers = @('Export-ExposeManifest', 'Start-SniProxy', 'Stop-SniProxy', 'Update-SniProxy')
+    $script:changers = @('Export-ExposeManifest', 'Start-SniProxy', 'Stop-SniProxy', 'Update-SniProxy', 'Publish-ExposeResource', 'Remove-ExposedHost', 'Remove-TcpForward')
 }
 
 Describe 'Every exported cmdlet' {
@@ -13,11 +13,21 @@ Describe 'Every exported cmdlet' {
         $command.Noun | Should -Not -Match 's$'
     }
 
-    It 'declares what it outputs: <_>' -ForEach @((Import-Module $env:CLUSTEREXPOSE_MODULE -Force -PassThru).ExportedCmdlets.Keys) {
-        (Get-Command $_).OutputType | Should -Not -BeNullOrEmpty
+    It 'declares what it outputs, or nothing when it returns nothing: <_>' -ForEach @((Import-Module $env:CLUSTEREXPOSE_MODULE -Force -PassThru).ExportedCmdlets.Keys) {
+        if ($_ -like 'Remove-*') {
+            (Get-Command $_).OutputType | Should -BeNullOrEmpty
+        }
+        else {
+            (Get-Command $_).OutputType | Should -Not -BeNullOrEmpty
+        }
     }
 
-    It 'supports -WhatIf and -Confirm exactly where it writes a file or starts, changes or stops a proxy' {
+    It 'asks before deleting from a cluster: <_>' -ForEach @('Remove-ExposedHost', 'Remove-TcpForward') {
+        $attribute = (Get-Command $_).ImplementingType.GetCustomAttributes([System.Management.Automation.CmdletAttribute], $false)[0]
+        $attribute.ConfirmImpact | Should -Be 'High'
+    }
+
+    It 'supports -WhatIf and -Confirm exactly where it writes a file or a cluster, or starts, changes or stops a proxy' {
         foreach ($command in $commands) {
             $supports = $command.Parameters.ContainsKey('WhatIf')
             $supports | Should -Be ($command.Name -in $changers) -Because $command.Name

@@ -73,6 +73,37 @@ Import-Module '$modulePath'
         $result.Loaded | Should -Be '16@Default;18@EngineLoadContext'
     }
 
+    It 'works in a session that loaded another KubernetesClient first, and leaves that one working' {
+        . (Join-Path $PSScriptRoot 'FakeApi.ps1')
+        $tools = $env:CLUSTEREXPOSE_TOOLS
+        $otherClient = Join-Path $tools 'kubernetesclient/19.0.2/lib/net8.0/KubernetesClient.dll'
+        Test-Path $otherClient | Should -BeTrue -Because 'build/tools.proj downloads KubernetesClient 19.0.2 for this test'
+        $fake = Start-FakeApi
+        try {
+            $script = @"
+`$ErrorActionPreference = 'Stop'
+Add-Type -Path '$(Join-Path $tools 'yamldotnet/16.3.0/lib/net8.0/YamlDotNet.dll')', '$(Join-Path $tools 'fractions/7.3.0/lib/netstandard2.1/Fractions.dll')', '$otherClient'
+`$before = [k8s.KubernetesClientConfiguration]::BuildConfigFromConfigFile('$($fake.KubeConfig)').Host
+Import-Module '$modulePath'
+`$published = @(New-ExposedHost k65 kl.example.top 10.21.22.65 | Publish-ExposeResource -KubeConfig '$($fake.KubeConfig)' -PassThru).Count
+`$read = (Get-ExposedHost -KubeConfig '$($fake.KubeConfig)').Name
+`$after = [k8s.KubernetesClientConfiguration]::BuildConfigFromConfigFile('$($fake.KubeConfig)').Host
+`$loaded = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'KubernetesClient' } |
+    ForEach-Object { '{0}@{1}' -f `$_.GetName().Version.Major, [Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$_).Name }
+[pscustomobject]@{ Before = `$before; After = `$after; Published = `$published; Read = `$read; Loaded = (`$loaded | Sort-Object) -join ';' } | ConvertTo-Json -Compress
+"@
+            $result = Invoke-FreshSession $script
+        }
+        finally {
+            Stop-FakeApi $fake
+        }
+        $result.Before | Should -Be $fake.Url
+        $result.After | Should -Be $fake.Url
+        $result.Published | Should -Be 4
+        $result.Read | Should -Be 'k65'
+        $result.Loaded | Should -Be '19@Default;21@EngineLoadContext'
+    }
+
     It 'does not load YamlDotNet or the engine at import' {
         $script = "Import-Module '$modulePath'; @([AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object { `$_.GetName().Name }) | ConvertTo-Json -Compress"
         $loaded = Invoke-FreshSession $script
@@ -80,6 +111,7 @@ Import-Module '$modulePath'
         $loaded | Should -Not -Contain 'YamlDotNet'
         $loaded | Should -Not -Contain 'ClusterExpose.Engine'
         $loaded | Should -Not -Contain 'Microsoft.Extensions.Logging.Abstractions'
+        $loaded | Should -Not -Contain 'KubernetesClient'
     }
 }
 
@@ -121,6 +153,8 @@ Import-Module ClusterExpose
             'ClusterExpose.Model.dll'
             'ClusterExpose.psd1'
             'dependencies/ClusterExpose.Engine.dll'
+            'dependencies/Fractions.dll'
+            'dependencies/KubernetesClient.dll'
             'dependencies/Microsoft.Extensions.DependencyInjection.Abstractions.dll'
             'dependencies/Microsoft.Extensions.Logging.Abstractions.dll'
             'dependencies/YamlDotNet.dll'

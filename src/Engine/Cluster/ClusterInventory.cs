@@ -10,6 +10,9 @@ namespace ClusterExpose.Engine.Cluster;
 /// <summary>One object ClusterExpose wrote, as found in the cluster: enough to delete exactly it.</summary>
 public sealed record ManagedObject(KubeResourceType Type, string Namespace, string Name, string Uid, string ResourceVersion, IReadOnlyList<string> Owners)
 {
+    /// <summary>A Service published with legacy v1 Endpoints beside its slices.</summary>
+    public bool LegacyEndpoints { get; init; }
+
     public override string ToString() => $"{Type} {Namespace}/{Name}";
 }
 
@@ -54,7 +57,10 @@ public sealed class ClusterInventory
                     (string?)item["metadata"]?["name"] ?? string.Empty,
                     (string?)item["metadata"]?["uid"] ?? string.Empty,
                     (string?)item["metadata"]?["resourceVersion"] ?? string.Empty,
-                    owner.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+                    owner.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                {
+                    LegacyEndpoints = (string?)item["metadata"]?["annotations"]?[ManifestConventions.LegacyEndpointsAnnotation] == "true",
+                });
                 documents.Add((itemNamespace, KubeJson.ToTree(item)));
             }
         }

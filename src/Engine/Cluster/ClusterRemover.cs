@@ -36,8 +36,8 @@ public static class ClusterRemover
             plan.Delete.Add(managed);
         }
 
-        // Legacy Endpoints are read only when removing: every read of v1 Endpoints draws a deprecation warning.
-        foreach (ManagedObject service in plan.Delete.Where(o => o.Type.Kind == KubeKinds.Service).ToList())
+        // Endpoints are read only where the Service says they were written: every read of v1 Endpoints draws a deprecation warning.
+        foreach (ManagedObject service in plan.Delete.Where(o => o.Type.Kind == KubeKinds.Service && o.LegacyEndpoints).ToList())
         {
             JsonObject? endpoints;
             try

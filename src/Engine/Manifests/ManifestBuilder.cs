@@ -170,6 +170,13 @@ public sealed class ManifestBuilder
         spec.Add("ports", servicePorts);
         var metadata = Metadata(owner, owner.Name);
         ((YMap)metadata["annotations"]!).Add(PublicPortsAnnotation, publicPorts);
+        if (options.LegacyEndpoints)
+        {
+            // Tells the cluster cmdlets to look for the Endpoints too, so that nobody else pays the
+            // deprecation warning every read of v1 Endpoints draws.
+            ((YMap)metadata["annotations"]!).Add(LegacyEndpointsAnnotation, "true");
+        }
+
         documents.Add(new YDocument(new YMap().Add("apiVersion", "v1").Add("kind", "Service").Add("metadata", metadata).Add("spec", spec)));
 
         foreach (var family in families)
@@ -216,10 +223,13 @@ public sealed class ManifestBuilder
                 subsetPorts.Add(new YMap().Add("name", name).Add("protocol", "TCP").Add("port", targetPort));
             }
 
+            // Our own slices exist already: without skip-mirror the mirroring controller would add a copy.
+            YMap endpointsMetadata = Metadata(owner, owner.Name);
+            ((YMap)endpointsMetadata["labels"]!).Add(SkipMirrorLabel, "true");
             documents.Add(new YDocument(new YMap()
                 .Add("apiVersion", "v1")
                 .Add("kind", "Endpoints")
-                .Add("metadata", Metadata(owner, owner.Name))
+                .Add("metadata", endpointsMetadata)
                 .Add("subsets", new YSequence().Add(new YMap().Add("addresses", subsetAddresses).Add("ports", subsetPorts)))));
         }
     }

@@ -15,6 +15,12 @@ public static class ManifestConventions
     /// <summary>The public ports, which live in Traefik's entry points rather than in any object of ours.</summary>
     public const string PublicPortsAnnotation = "clusterexpose.io/public-ports";
 
+    /// <summary>On the Service when legacy v1 Endpoints were written beside the EndpointSlices.</summary>
+    public const string LegacyEndpointsAnnotation = "clusterexpose.io/legacy-endpoints";
+
+    /// <summary>Keeps the EndpointSlice mirroring controller from copying our Endpoints into a second slice.</summary>
+    public const string SkipMirrorLabel = "endpointslice.kubernetes.io/skip-mirror";
+
     public const string ServiceNameLabel = "kubernetes.io/service-name";
     public const string EndpointSliceManagedByLabel = "endpointslice.kubernetes.io/managed-by";
 
