@@ -255,7 +255,16 @@ function Invoke-Bench {
     $project = Join-Path $root 'bench/ClusterExpose.Bench/ClusterExpose.Bench.csproj'
     $benchOut = Join-Path $out 'bench'
     Invoke-DotNet build $project -c Release --nologo -v quiet -o (Join-Path $benchOut 'bin')
-    & dotnet (Join-Path $benchOut 'bin/ClusterExpose.Bench.dll') run --rounds $Rounds --out $benchOut
+    & dotnet (Join-Path $benchOut 'bin/ClusterExpose.Bench.dll') run --rounds $Rounds --out $benchOut | ForEach-Object {
+        if ($_ -match '^progress (\d+)/(\d+) (.*)$') {
+            Write-Progress -Activity 'Benchmarks' -Status $Matches[3] -PercentComplete ([int] $Matches[1] * 100 / [int] $Matches[2])
+            Write-Host $Matches[3]
+        }
+        else {
+            Write-Host $_
+        }
+    }
+    Write-Progress -Activity 'Benchmarks' -Completed
     if ($LASTEXITCODE -ne 0) {
         throw "The benchmark failed with exit code $LASTEXITCODE."
     }

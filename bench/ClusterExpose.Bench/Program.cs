@@ -103,10 +103,14 @@ internal sealed class Bench
                 running.Add((name, start()));
             }
 
+            // build.ps1 turns "progress done/total text" lines into Write-Progress.
+            int steps = running.Count * (rounds + 1);
+            int step = 0;
+
             // One untimed pass first: the JIT (tiered, with PGO) and every cache settle before anything counts.
             foreach (var (name, proxy) in running)
             {
-                Console.WriteLine($"warm-up: {name}");
+                Console.WriteLine($"progress {step++}/{steps} warm-up: {name}");
                 await MeasureAsync(name, proxy, proxy?.Ports ?? new TargetPorts(origins.TlsPort, origins.SourcePort), origins);
             }
 
@@ -115,7 +119,7 @@ internal sealed class Bench
             {
                 foreach (var (name, proxy) in running)
                 {
-                    Console.WriteLine($"round {round}: {name}");
+                    Console.WriteLine($"progress {step++}/{steps} round {round}: {name}");
                     await MeasureAsync(name, proxy, proxy?.Ports ?? new TargetPorts(origins.TlsPort, origins.SourcePort), origins);
                 }
 
