@@ -67,6 +67,15 @@ public sealed class PublishExposeResourceCommand : ClusterCmdlet
 
         foreach (object input in InputObject)
         {
+            // Get-ChildItem output binds here by value before -Path could take it by property name.
+            if ((input is PSObject wrapped ? wrapped.BaseObject : input) is System.IO.FileInfo file)
+            {
+                int before = files.Count;
+                files.AddRange(ResolveManifestFiles(new[] { file.FullName }, literal: true));
+                inputRejected |= files.Count == before;
+                continue;
+            }
+
             inputRejected |= !TryCollect(input, resources);
         }
     }
@@ -80,9 +89,17 @@ public sealed class PublishExposeResourceCommand : ClusterCmdlet
 
         using ClusterSession session = OpenSession();
         var errors = new List<ClusterExposeException>();
-        IReadOnlyList<PublishItem> items = ParameterSetName == PathParameterSet
-            ? FromFiles(session, errors)
-            : FromModel(session, errors);
+        var items = new List<PublishItem>();
+        if (resources.Count > 0)
+        {
+            items.AddRange(FromModel(session, errors));
+        }
+
+        if (files.Count > 0)
+        {
+            items.AddRange(FromFiles(session, errors));
+        }
+
         if (errors.Count > 0)
         {
             ShowWarnings(session);

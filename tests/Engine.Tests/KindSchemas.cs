@@ -35,6 +35,17 @@ internal static class KindSchemas
         "spec.rules[].backendRefs[].name:s!", "spec.rules[].backendRefs[].port:i", "spec.rules[].backendRefs[].weight:i",
     };
 
+    private static readonly string[] RbacRuleFields =
+    {
+        "rules[].apiGroups[]:s", "rules[].resources[]:s", "rules[].resourceNames[]:s", "rules[].verbs[]:s!",
+    };
+
+    private static readonly string[] RbacBindingFields =
+    {
+        "roleRef.apiGroup:s!", "roleRef.kind:s!", "roleRef.name:s!",
+        "subjects[].kind:s!", "subjects[].name:s!", "subjects[].namespace:s", "subjects[].apiGroup:s",
+    };
+
     private static readonly Dictionary<string, string[]> Schemas = new()
     {
         ["v1 Service"] = new[] { "spec.type:s", "spec.ipFamilyPolicy:s", "spec.ports[].name:s", "spec.ports[].protocol:s", "spec.ports[].port:i!", "spec.ports[].targetPort:i" },
@@ -52,6 +63,10 @@ internal static class KindSchemas
         ["gateway.networking.k8s.io/v1alpha2 TCPRoute"] = GatewayRouteFields,
         ["helm.cattle.io/v1 HelmChartConfig"] = new[] { "spec.valuesContent:s!" },
         ["v1 ConfigMap"] = new[] { "data.*:s" },
+        ["rbac.authorization.k8s.io/v1 Role"] = RbacRuleFields,
+        ["rbac.authorization.k8s.io/v1 ClusterRole"] = RbacRuleFields,
+        ["rbac.authorization.k8s.io/v1 RoleBinding"] = RbacBindingFields,
+        ["rbac.authorization.k8s.io/v1 ClusterRoleBinding"] = RbacBindingFields,
         ["apps/v1 DaemonSet"] = new[]
         {
             "spec.selector.matchLabels.*:s!", "spec.updateStrategy.type:s", "spec.template.metadata.labels.*:s",

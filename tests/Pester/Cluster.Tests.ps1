@@ -68,6 +68,14 @@ ports: [{name: tcp, port: 5432}]
         Get-FakeObject $fake 'Service' 'db' | Should -BeNullOrEmpty
     }
 
+    It 'takes manifest files from Get-ChildItem on the pipeline' {
+        $file = Join-Path $TestDrive 'k90.yaml'
+        New-ExposedHost k90 game.example.top 10.21.22.90 | Export-ExposeManifest -Path $file
+        (Get-ChildItem $file | Publish-ExposeResource -KubeConfig $fake.KubeConfig -PassThru).Action | Sort-Object -Unique | Should -Be 'Create'
+        (Get-ChildItem $file | Publish-ExposeResource -KubeConfig $fake.KubeConfig -PassThru).Action | Sort-Object -Unique | Should -Be 'Unchanged'
+        (Publish-ExposeResource -Path $file -KubeConfig $fake.KubeConfig -PassThru).Action | Sort-Object -Unique | Should -Be 'Unchanged'
+    }
+
     It 'refuses a kind ClusterExpose does not write, before sending anything' {
         $file = Join-Path $TestDrive 'secret.yaml'
         Set-Content -LiteralPath $file -Value "apiVersion: v1`nkind: Secret`nmetadata: {name: token}`n"

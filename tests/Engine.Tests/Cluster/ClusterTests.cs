@@ -368,6 +368,11 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal(new[] { "Role", "RoleBinding", "Role", "RoleBinding" }, documents.Select(d => d.Root.Text("kind")));
         Assert.Equal("kube-system", documents[2].Root.Text("metadata", "namespace"));
 
+        IReadOnlyList<YDocument> clusterWide = RbacManifestBuilder.Build(new RbacOptions { AllNamespaces = true, Flavors = new[] { ExposeFlavor.TraefikV3, ExposeFlavor.GatewayApi }, LegacyEndpoints = true }, out _);
+        Assert.Equal(new[] { "ClusterRole", "ClusterRoleBinding" }, clusterWide.Select(d => d.Root.Text("kind")));
+        Assert.Null(clusterWide[0].Root.Text("metadata", "namespace"));
+        Assert.All(documents.Concat(clusterWide), d => Assert.Empty(KindSchemas.Check(d.Root)));
+
         RbacManifestBuilder.Build(new RbacOptions { ServiceAccount = "Not_Valid" }, out var invalid);
         Assert.Equal(ErrorIds.InvalidRbacOption, Assert.Single(invalid).ErrorId);
     }
