@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using ClusterExpose.Commands.Completion;
 using ClusterExpose.Engine.Cluster;
 
 namespace ClusterExpose.Commands;
@@ -12,6 +13,7 @@ public abstract class ClusterExposureReader<T> : ClusterCmdlet
     /// <summary>Names, wildcards allowed; all when not given.</summary>
     [Parameter(Position = 0)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(KubeExposureNameCompleter))]
     public string[] Name { get; set; } = { "*" };
 
     /// <summary>Every namespace instead of one.</summary>

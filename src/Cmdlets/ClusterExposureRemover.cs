@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using ClusterExpose.Commands.Completion;
 using ClusterExpose.Engine.Cluster;
 
 namespace ClusterExpose.Commands;
@@ -21,7 +22,12 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameParameterSet)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(KubeExposureNameCompleter))]
     public string[] Name { get; set; } = Array.Empty<string>();
+
+    /// <summary>Output each exposure once its objects are deleted.</summary>
+    [Parameter]
+    public SwitchParameter PassThru { get; set; }
 
     private protected abstract string Noun { get; }
 
@@ -52,7 +58,7 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
         ClusterInventory inventory = Required(session, () => ClusterInventory.Read(session, apis, manyNamespaces ? null : session.Namespace));
         List<T> present = inventory.Model.Resources.OfType<T>().ToList();
 
-        var plans = new List<(string Owner, string Namespace, RemovalPlan Plan)>();
+        var plans = new List<(string Owner, string Namespace, RemovalPlan Plan, T Resource)>();
         var errors = new List<ClusterExposeException>();
         foreach (var (name, objectNamespace) in targets)
         {
@@ -67,12 +73,12 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
             foreach (T resource in matched.Where(r => plans.All(p => p.Owner != Engine.Manifests.ManifestConventions.OwnerValue(r) || p.Namespace != r.Namespace)))
             {
                 string owner = Engine.Manifests.ManifestConventions.OwnerValue(resource);
-                plans.Add((owner, resource.Namespace, Required(session, () => ClusterRemover.Plan(session, inventory, owner, resource.Namespace))));
+                plans.Add((owner, resource.Namespace, Required(session, () => ClusterRemover.Plan(session, inventory, owner, resource.Namespace)), resource));
             }
         }
 
         // The server checks every delete (preconditions included) before any is made.
-        foreach (var (_, _, plan) in plans)
+        foreach (var (_, _, plan, _) in plans)
         {
             try
             {
@@ -96,7 +102,7 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
             return;
         }
 
-        foreach (var (owner, namespaceName, plan) in plans)
+        foreach (var (owner, namespaceName, plan, resource) in plans)
         {
             foreach (string note in plan.Notes)
             {
@@ -117,6 +123,11 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
             {
                 ShowWarnings(session);
                 ThrowTerminatingError(ToErrorRecord(exception));
+            }
+
+            if (PassThru.IsPresent)
+            {
+                WriteObject(resource);
             }
         }
 

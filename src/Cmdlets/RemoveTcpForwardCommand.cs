@@ -5,6 +5,7 @@ namespace ClusterExpose.Commands;
 
 /// <summary>Deletes the objects ClusterExpose made in a cluster for TCP forwards, and nothing else.</summary>
 [Cmdlet(VerbsCommon.Remove, "TcpForward", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = NameParameterSet)]
+[OutputType(typeof(TcpForward))]
 public sealed class RemoveTcpForwardCommand : ClusterExposureRemover<TcpForward>
 {
     /// <summary>Exposed hosts as Get-TcpForward returns them; each is removed from its own namespace.</summary>

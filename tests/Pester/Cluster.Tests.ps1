@@ -147,6 +147,15 @@ Describe 'Get, Test and Remove against what was published' {
         Get-ExposedHost -KubeConfig $fake.KubeConfig | Test-SniRoute -Hostname a.kl.example.top -EntryPoint web | ForEach-Object Router | Should -Be 'default/k65-http'
     }
 
+    It 'completes the names of what ClusterExpose made' {
+        $line = "Remove-ExposedHost -KubeConfig '$($fake.KubeConfig)' -Name "
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'k65'
+        $line = "Get-TcpForward -KubeConfig '$($fake.KubeConfig)' "
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'pg'
+        $line = "Get-ExposedHost -KubeConfig '$($fake.KubeConfig)' -AllNamespaces -Name k66"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'k66'
+    }
+
     It 'leaves a same-named object it did not create alone' {
         Remove-ExposedHost web -KubeConfig $fake.KubeConfig -Confirm:$false -ErrorVariable failed -ErrorAction SilentlyContinue
         $failed.FullyQualifiedErrorId | Should -Be 'NotManagedByClusterExpose,ClusterExpose.Commands.RemoveExposedHostCommand'
@@ -172,7 +181,9 @@ Describe 'Get, Test and Remove against what was published' {
         $deletes | Where-Object DryRun -EQ 'All' | Should -HaveCount 4
         $deletes | Where-Object DryRun -NE 'All' | Should -HaveCount 4
 
-        Remove-TcpForward pg -KubeConfig $fake.KubeConfig -Confirm:$false
+        $removed = Remove-TcpForward pg -KubeConfig $fake.KubeConfig -Confirm:$false -PassThru
+        $removed.Name | Should -Be 'pg'
+        $removed.Port | Should -Be 5432
         Get-TcpForward -KubeConfig $fake.KubeConfig | Should -BeNullOrEmpty
         Get-FakeObject $fake 'HelmChartConfig' 'traefik' 'kube-system' | Should -BeNullOrEmpty
     }

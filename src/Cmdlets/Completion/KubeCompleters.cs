@@ -60,6 +60,45 @@ public sealed class KubeNamespaceCompleter : IArgumentCompleter
     }
 }
 
+/// <summary>
+/// Completes -Name of the Get- and Remove- cluster cmdlets with the exposures ClusterExpose made in
+/// the cluster (ExposedHost or TcpForward after the command's noun), within two seconds or not at all.
+/// </summary>
+public sealed class KubeExposureNameCompleter : IArgumentCompleter
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(2);
+
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    {
+        string prefix = wordToComplete.Trim('\'', '"');
+        bool forwards = commandName.EndsWith("TcpForward", StringComparison.OrdinalIgnoreCase);
+        try
+        {
+            using ClusterSession session = ClusterConnection.Open(new ClusterConnectionOptions
+            {
+                KubeConfigPath = fakeBoundParameters["KubeConfig"]?.ToString(),
+                Context = fakeBoundParameters["Context"]?.ToString(),
+                Namespace = fakeBoundParameters["Namespace"]?.ToString(),
+                RequestTimeout = Limit,
+            });
+            bool all = fakeBoundParameters["AllNamespaces"] is SwitchParameter { IsPresent: true } or true;
+            ClusterInventory inventory = ClusterInventory.Read(session, ClusterDiscovery.Discover(session), all ? null : session.Namespace);
+            return inventory.Model.Resources
+                .Where(r => forwards ? r is TcpForward : r is ExposedHost)
+                .Select(r => r.Name)
+                .Distinct()
+                .Where(name => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                .OrderBy(name => name, StringComparer.Ordinal)
+                .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name))
+                .ToList();
+        }
+        catch (ClusterExposeException)
+        {
+            return Array.Empty<CompletionResult>();
+        }
+    }
+}
+
 internal static class CompletionText
 {
     /// <summary>Quotes a value that PowerShell would otherwise split or expand.</summary>
