@@ -23,45 +23,5 @@ public abstract class ClusterCmdlet : ClusterExposeCmdlet
     public virtual string? Namespace { get; set; }
 
     /// <summary>Opens a session; a configuration that cannot be used stops the command.</summary>
-    private protected ClusterSession OpenSession()
-    {
-        try
-        {
-            return ClusterConnection.Open(new ClusterConnectionOptions
-            {
-                KubeConfigPath = string.IsNullOrEmpty(KubeConfig) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(KubeConfig),
-                Context = Context,
-                Namespace = Namespace,
-            });
-        }
-        catch (ClusterExposeException exception)
-        {
-            ThrowTerminatingError(ToErrorRecord(exception));
-            throw;
-        }
-    }
-
-    /// <summary>Runs a step whose failure stops the command (discovery, listing), after showing the server's warnings.</summary>
-    private protected T Required<T>(ClusterSession session, Func<T> step)
-    {
-        try
-        {
-            return step();
-        }
-        catch (ClusterExposeException exception)
-        {
-            ShowWarnings(session);
-            ThrowTerminatingError(ToErrorRecord(exception));
-            throw;
-        }
-    }
-
-    /// <summary>Deprecation and other warnings the server sent, as PowerShell warnings.</summary>
-    private protected void ShowWarnings(ClusterSession session)
-    {
-        foreach (string warning in session.TakeWarnings())
-        {
-            WriteWarning($"{session.Server}: {warning}");
-        }
-    }
+    private protected ClusterSession OpenSession() => OpenSession(KubeConfig, Context, Namespace);
 }

@@ -46,6 +46,49 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>Opens a cluster session; a configuration that cannot be used stops the command.</summary>
+    private protected Engine.Cluster.ClusterSession OpenSession(string? kubeConfig, string? context, string? namespaceName)
+    {
+        try
+        {
+            return Engine.Cluster.ClusterConnection.Open(new Engine.Cluster.ClusterConnectionOptions
+            {
+                KubeConfigPath = string.IsNullOrEmpty(kubeConfig) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(kubeConfig),
+                Context = context,
+                Namespace = namespaceName,
+            });
+        }
+        catch (ClusterExposeException exception)
+        {
+            ThrowTerminatingError(ToErrorRecord(exception));
+            throw;
+        }
+    }
+
+    /// <summary>Runs a step whose failure stops the command (discovery, listing), after showing the server's warnings.</summary>
+    private protected T Required<T>(Engine.Cluster.ClusterSession session, Func<T> step)
+    {
+        try
+        {
+            return step();
+        }
+        catch (ClusterExposeException exception)
+        {
+            ShowWarnings(session);
+            ThrowTerminatingError(ToErrorRecord(exception));
+            throw;
+        }
+    }
+
+    /// <summary>Deprecation and other warnings the server sent, as PowerShell warnings.</summary>
+    private protected void ShowWarnings(Engine.Cluster.ClusterSession session)
+    {
+        foreach (string warning in session.TakeWarnings())
+        {
+            WriteWarning($"{session.Server}: {warning}");
+        }
+    }
+
     /// <summary>Unwraps pipeline input to the model objects ClusterExpose understands; anything else is an error.</summary>
     internal bool TryCollect(object? input, List<IExposeResource> into)
     {

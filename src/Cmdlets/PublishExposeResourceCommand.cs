@@ -185,22 +185,13 @@ public sealed class PublishExposeResourceCommand : ClusterCmdlet
         var targeted = new List<IExposeResource>();
         foreach (IExposeResource resource in resources)
         {
-            ExposeFlavor wanted = Flavor ?? resource.Flavor;
-            ExposeFlavor chosen;
-            try
+            // -Flavor is a demand; an object's own flavor gives way to what the cluster serves.
+            ExposeFlavor chosen = Flavor is null && apis.Suits(resource.Flavor)
+                ? resource.Flavor
+                : Required(session, () => ClusterDiscovery.ChooseFlavor(apis, Flavor, session.Server));
+            if (chosen != resource.Flavor && Flavor is null)
             {
-                chosen = ClusterDiscovery.ChooseFlavor(apis, wanted, session.Server);
-            }
-            catch (ClusterExposeException) when (Flavor is null)
-            {
-                // The object's own flavor is not served: render it for what the cluster has.
-                chosen = Required(session, () => ClusterDiscovery.ChooseFlavor(apis, null, session.Server));
                 WriteVerbose($"{resource.Name}: the cluster has {apis.Describe()}, so it is rendered for {chosen} rather than {resource.Flavor}.");
-            }
-            catch (ClusterExposeException exception)
-            {
-                ThrowTerminatingError(ToErrorRecord(exception));
-                throw;
             }
 
             targeted.Add(ModelRetarget.WithFlavor(resource, chosen));

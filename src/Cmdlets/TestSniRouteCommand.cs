@@ -168,36 +168,16 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
 
     private IReadOnlyList<TraefikRouteObject> ReadCluster()
     {
-        try
+        using ClusterSession session = OpenSession(KubeConfig, Context, null);
+        ClusterRouteApis apis = Required(session, () => ClusterDiscovery.Discover(session));
+        if (!apis.TraefikIo && !apis.TraefikContainous)
         {
-            using ClusterSession session = ClusterConnection.Open(new ClusterConnectionOptions
-            {
-                KubeConfigPath = string.IsNullOrEmpty(KubeConfig) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(KubeConfig),
-                Context = Context,
-            });
-            try
-            {
-                ClusterRouteApis apis = ClusterDiscovery.Discover(session);
-                if (!apis.TraefikIo && !apis.TraefikContainous)
-                {
-                    WriteWarning($"The cluster at {session.Server} serves no Traefik routes ({apis.Describe()}).");
-                }
+            WriteWarning($"The cluster at {session.Server} serves no Traefik routes ({apis.Describe()}).");
+        }
 
-                return ClusterRoutes.Read(session, apis);
-            }
-            finally
-            {
-                foreach (string warning in session.TakeWarnings())
-                {
-                    WriteWarning($"{session.Server}: {warning}");
-                }
-            }
-        }
-        catch (ClusterExposeException exception)
-        {
-            ThrowTerminatingError(ToErrorRecord(exception));
-            throw;
-        }
+        IReadOnlyList<TraefikRouteObject> routes = Required(session, () => ClusterRoutes.Read(session, apis));
+        ShowWarnings(session);
+        return routes;
     }
 
     private RouteTable? BuildTable()

@@ -29,24 +29,17 @@ public sealed class KubeContextCompleter : IArgumentCompleter
 }
 
 /// <summary>
-/// Completes -Namespace by asking the cluster, with a two-second limit so that Tab never hangs on a
-/// cluster that is down; without an answer, it offers nothing rather than guessing.
+/// Completes -Namespace by asking the cluster (within two seconds); without an answer, it offers
+/// nothing rather than guessing.
 /// </summary>
 public sealed class KubeNamespaceCompleter : IArgumentCompleter
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(2);
-
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         string prefix = wordToComplete.Trim('\'', '"');
         try
         {
-            using ClusterSession session = ClusterConnection.Open(new ClusterConnectionOptions
-            {
-                KubeConfigPath = fakeBoundParameters["KubeConfig"]?.ToString(),
-                Context = fakeBoundParameters["Context"]?.ToString(),
-                RequestTimeout = Limit,
-            });
+            using ClusterSession session = CompletionText.OpenSession(fakeBoundParameters, withNamespace: false);
             return session.NamespaceNames()
                 .Where(name => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 .OrderBy(name => name, StringComparer.Ordinal)
@@ -66,21 +59,13 @@ public sealed class KubeNamespaceCompleter : IArgumentCompleter
 /// </summary>
 public sealed class KubeExposureNameCompleter : IArgumentCompleter
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(2);
-
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         string prefix = wordToComplete.Trim('\'', '"');
         bool forwards = commandName.EndsWith("TcpForward", StringComparison.OrdinalIgnoreCase);
         try
         {
-            using ClusterSession session = ClusterConnection.Open(new ClusterConnectionOptions
-            {
-                KubeConfigPath = fakeBoundParameters["KubeConfig"]?.ToString(),
-                Context = fakeBoundParameters["Context"]?.ToString(),
-                Namespace = fakeBoundParameters["Namespace"]?.ToString(),
-                RequestTimeout = Limit,
-            });
+            using ClusterSession session = CompletionText.OpenSession(fakeBoundParameters, withNamespace: true);
             bool all = fakeBoundParameters["AllNamespaces"] is SwitchParameter { IsPresent: true } or true;
             ClusterInventory inventory = ClusterInventory.Read(session, ClusterDiscovery.Discover(session), all ? null : session.Namespace);
             return inventory.Model.Resources
@@ -101,6 +86,19 @@ public sealed class KubeExposureNameCompleter : IArgumentCompleter
 
 internal static class CompletionText
 {
+    /// <summary>Completers that ask the cluster give up after this, so that Tab never hangs on a cluster that is down.</summary>
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(2);
+
+    /// <summary>A session from the -KubeConfig, -Context (and -Namespace) already on the command line.</summary>
+    public static ClusterSession OpenSession(IDictionary fakeBoundParameters, bool withNamespace) =>
+        ClusterConnection.Open(new ClusterConnectionOptions
+        {
+            KubeConfigPath = fakeBoundParameters["KubeConfig"]?.ToString(),
+            Context = fakeBoundParameters["Context"]?.ToString(),
+            Namespace = withNamespace ? fakeBoundParameters["Namespace"]?.ToString() : null,
+            RequestTimeout = Limit,
+        });
+
     /// <summary>Quotes a value that PowerShell would otherwise split or expand.</summary>
     public static string Quote(string value) =>
         value.Any(c => char.IsWhiteSpace(c) || "'\"`$&@(){};,|<>#".Contains(c)) ? "'" + value.Replace("'", "''") + "'" : value;

@@ -59,6 +59,20 @@ public sealed class ClusterRouteApis
         return types;
     }
 
+    public bool Serves(ExposeFlavor flavor) => flavor switch
+    {
+        ExposeFlavor.TraefikV3 => TraefikIo,
+        ExposeFlavor.TraefikV2 => TraefikIo || TraefikContainous,
+        ExposeFlavor.GatewayApi => Gateway is not null,
+        _ => false,
+    };
+
+    /// <summary>
+    /// Whether objects of this flavor fit the cluster as they are: served, and for v3 no sign of an
+    /// older Traefik (only Traefik v2 serves traefik.containo.us; v2.10 and v2.11 serve traefik.io too).
+    /// </summary>
+    public bool Suits(ExposeFlavor flavor) => Serves(flavor) && !(flavor == ExposeFlavor.TraefikV3 && TraefikContainous);
+
     public string Describe()
     {
         var found = new List<string>();
@@ -125,14 +139,7 @@ public static class ClusterDiscovery
     public static ExposeFlavor ChooseFlavor(ClusterRouteApis apis, ExposeFlavor? requested, string server)
     {
         ExposeFlavor? chosen = requested ?? apis.PreferredFlavor;
-        bool served = chosen switch
-        {
-            ExposeFlavor.TraefikV3 => apis.TraefikIo,
-            ExposeFlavor.TraefikV2 => apis.TraefikIo || apis.TraefikContainous,
-            ExposeFlavor.GatewayApi => apis.Gateway is not null,
-            _ => false,
-        };
-        if (chosen is null || !served)
+        if (chosen is null || !apis.Serves(chosen.Value))
         {
             throw new ClusterExposeException(ErrorIds.NoRouteApiInstalled, ExposeErrorKind.ObjectNotFound,
                 chosen is null

@@ -13,6 +13,28 @@ public sealed record ManagedObject(KubeResourceType Type, string Namespace, stri
     /// <summary>A Service published with legacy v1 Endpoints beside its slices.</summary>
     public bool LegacyEndpoints { get; init; }
 
+    /// <summary>The object as read, when it carries both ClusterExpose's label and its owner annotation; otherwise null.</summary>
+    public static ManagedObject? From(KubeResourceType type, JsonObject item)
+    {
+        JsonNode? metadata = item["metadata"];
+        string? owners = (string?)metadata?["annotations"]?[ManifestConventions.OwnerAnnotation];
+        if ((string?)metadata?["labels"]?[ManifestConventions.ManagedByLabel] != ManifestConventions.ManagedByValue || string.IsNullOrEmpty(owners))
+        {
+            return null;
+        }
+
+        return new ManagedObject(
+            type,
+            (string?)metadata?["namespace"] ?? string.Empty,
+            (string?)metadata?["name"] ?? string.Empty,
+            (string?)metadata?["uid"] ?? string.Empty,
+            (string?)metadata?["resourceVersion"] ?? string.Empty,
+            owners.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            LegacyEndpoints = (string?)metadata?["annotations"]?[ManifestConventions.LegacyEndpointsAnnotation] == "true",
+        };
+    }
+
     public override string ToString() => $"{Type} {Namespace}/{Name}";
 }
 
@@ -44,24 +66,14 @@ public sealed class ClusterInventory
             string? listIn = type.Kind == KubeKinds.HelmChartConfig ? "kube-system" : namespaceName;
             foreach (JsonObject item in session.List(type, listIn, selector))
             {
-                string? owner = (string?)item["metadata"]?["annotations"]?[ManifestConventions.OwnerAnnotation];
-                if (string.IsNullOrEmpty(owner))
+                // The selector finds the label; the owner annotation is checked too, since a label alone is easy to copy.
+                if (ManagedObject.From(type, item) is not { } managed)
                 {
                     continue;
                 }
 
-                string itemNamespace = (string?)item["metadata"]?["namespace"] ?? string.Empty;
-                inventory.Objects.Add(new ManagedObject(
-                    type,
-                    itemNamespace,
-                    (string?)item["metadata"]?["name"] ?? string.Empty,
-                    (string?)item["metadata"]?["uid"] ?? string.Empty,
-                    (string?)item["metadata"]?["resourceVersion"] ?? string.Empty,
-                    owner.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                {
-                    LegacyEndpoints = (string?)item["metadata"]?["annotations"]?[ManifestConventions.LegacyEndpointsAnnotation] == "true",
-                });
-                documents.Add((itemNamespace, KubeJson.ToTree(item)));
+                inventory.Objects.Add(managed);
+                documents.Add((managed.Namespace, KubeJson.ToTree(item)));
             }
         }
 

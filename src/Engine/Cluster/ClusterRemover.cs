@@ -51,10 +51,9 @@ public static class ClusterRemover
                 continue;
             }
 
-            if (endpoints is not null && IsOurs(endpoints, owner))
+            if (endpoints is not null && ManagedObject.From(new KubeResourceType(KubeKinds.Endpoints, "v1"), endpoints) is { } managed && managed.Owners.Contains(owner))
             {
-                plan.Delete.Add(new ManagedObject(new KubeResourceType(KubeKinds.Endpoints, "v1"), service.Namespace, service.Name,
-                    (string?)endpoints["metadata"]?["uid"] ?? string.Empty, (string?)endpoints["metadata"]?["resourceVersion"] ?? string.Empty, new[] { owner }));
+                plan.Delete.Add(managed);
             }
         }
 
@@ -84,9 +83,4 @@ public static class ClusterRemover
             session.Delete(managed.Type, managed.Namespace, managed.Name, managed.Uid, managed.ResourceVersion, dryRun);
         }
     }
-
-    private static bool IsOurs(JsonObject item, string owner) =>
-        (string?)item["metadata"]?["labels"]?[ManifestConventions.ManagedByLabel] == ManifestConventions.ManagedByValue
-        && ((string?)item["metadata"]?["annotations"]?[ManifestConventions.OwnerAnnotation] ?? string.Empty)
-            .Split(',').Select(s => s.Trim()).Contains(owner);
 }

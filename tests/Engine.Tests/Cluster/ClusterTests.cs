@@ -57,6 +57,19 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AClusterServingBothTraefikGroupsRunsTraefikV2UnlessToldOtherwise()
+    {
+        await using FakeApiServer both = await FakeApiServer.StartAsync(FakeRouteApis.TraefikV3 | FakeRouteApis.TraefikV2Legacy);
+        using ClusterSession session = Open(both.WriteKubeConfig(Path.Combine(folder, "both")));
+
+        ClusterRouteApis apis = ClusterDiscovery.Discover(session);
+
+        Assert.False(apis.Suits(ExposeFlavor.TraefikV3));
+        Assert.True(apis.Suits(ExposeFlavor.TraefikV2));
+        Assert.Equal(ExposeFlavor.TraefikV3, ClusterDiscovery.ChooseFlavor(apis, ExposeFlavor.TraefikV3, session.Server));
+    }
+
+    [Fact]
     public async Task DiscoveryRefusesAClusterWithNoRouteApi()
     {
         await using FakeApiServer bare = await FakeApiServer.StartAsync(FakeRouteApis.None);
