@@ -1,11 +1,10 @@
-using System;
 using System.Management.Automation;
 using ClusterExpose.Commands.Completion;
 using ClusterExpose.Engine.Cluster;
 
 namespace ClusterExpose.Commands;
 
-/// <summary>What every cmdlet that talks to a cluster shares: where to connect, and showing what the server warned about.</summary>
+/// <summary>What every cmdlet that works on a cluster shares: where to connect.</summary>
 public abstract class ClusterCmdlet : ClusterExposeCmdlet
 {
     /// <summary>A context of the kubeconfig; the current context when not given.</summary>
@@ -20,8 +19,12 @@ public abstract class ClusterCmdlet : ClusterExposeCmdlet
     /// <summary>The namespace; the context's namespace, else default, when not given.</summary>
     [Parameter]
     [ArgumentCompleter(typeof(KubeNamespaceCompleter))]
-    public virtual string? Namespace { get; set; }
+    public string? Namespace { get; set; }
 
-    /// <summary>Opens a session; a configuration that cannot be used stops the command.</summary>
-    private protected ClusterSession OpenSession() => OpenSession(KubeConfig, Context, Namespace);
+    private readonly System.Threading.CancellationTokenSource stopping = new();
+
+    /// <summary>Opens a session whose requests end on Ctrl+C; a configuration that cannot be used stops the command.</summary>
+    private protected ClusterSession OpenSession() => OpenSession(KubeConfig, Context, Namespace, stopping.Token);
+
+    protected override void StopProcessing() => stopping.Cancel();
 }

@@ -47,7 +47,7 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
     }
 
     /// <summary>Opens a cluster session; a configuration that cannot be used stops the command.</summary>
-    private protected Engine.Cluster.ClusterSession OpenSession(string? kubeConfig, string? context, string? namespaceName)
+    private protected Engine.Cluster.ClusterSession OpenSession(string? kubeConfig, string? context, string? namespaceName, System.Threading.CancellationToken cancellation = default)
     {
         try
         {
@@ -56,6 +56,7 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
                 KubeConfigPath = string.IsNullOrEmpty(kubeConfig) ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(kubeConfig),
                 Context = context,
                 Namespace = namespaceName,
+                Cancellation = cancellation,
             });
         }
         catch (ClusterExposeException exception)

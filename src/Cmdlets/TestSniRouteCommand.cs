@@ -168,7 +168,7 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
 
     private IReadOnlyList<TraefikRouteObject> ReadCluster()
     {
-        using ClusterSession session = OpenSession(KubeConfig, Context, null);
+        using ClusterSession session = OpenSession(KubeConfig, Context, null, stopping.Token);
         ClusterRouteApis apis = Required(session, () => ClusterDiscovery.Discover(session));
         if (!apis.TraefikIo && !apis.TraefikContainous)
         {

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Threading;
 using ClusterExpose.Engine.Validation;
 using k8s;
 using k8s.KubeConfigModels;
@@ -21,6 +22,9 @@ public sealed class ClusterConnectionOptions
 
     /// <summary>For each request; the completers use a short one so a Tab never hangs on an unreachable cluster.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Ends any request in flight: Ctrl+C in the session.</summary>
+    public CancellationToken Cancellation { get; set; }
 }
 
 /// <summary>
@@ -92,7 +96,7 @@ public static class ClusterConnection
         }
 
         configuration.HttpClientTimeout = options.RequestTimeout;
-        return new ClusterSession(configuration, contextName, namespaceName, source, options.RequestTimeout);
+        return new ClusterSession(configuration, contextName, namespaceName, source, options.RequestTimeout, options.Cancellation);
     }
 
     /// <summary>The context names of the kubeconfig, current first; no network. For completion.</summary>

@@ -30,9 +30,11 @@ public sealed class ClusterSession : IDisposable
     private readonly Kubernetes client;
     private readonly WarningCapture warnings = new();
     private readonly TimeSpan requestTimeout;
+    private readonly CancellationToken cancellation;
 
-    internal ClusterSession(KubernetesClientConfiguration configuration, string contextName, string namespaceName, string source, TimeSpan requestTimeout)
+    internal ClusterSession(KubernetesClientConfiguration configuration, string contextName, string namespaceName, string source, TimeSpan requestTimeout, CancellationToken cancellation)
     {
+        this.cancellation = cancellation;
         client = new Kubernetes(configuration, warnings);
         ContextName = contextName;
         Namespace = namespaceName;
@@ -214,7 +216,8 @@ public sealed class ClusterSession : IDisposable
 
     private T Call<T>(string verb, string target, KubeResourceType? type, Func<CancellationToken, Task<T>> request)
     {
-        using var timeout = new CancellationTokenSource(requestTimeout);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        timeout.CancelAfter(requestTimeout);
         try
         {
             return request(timeout.Token).GetAwaiter().GetResult();
@@ -223,7 +226,7 @@ public sealed class ClusterSession : IDisposable
         {
             throw KubeErrors.FromResponse(exception, verb, target, type, this);
         }
-        catch (OperationCanceledException exception)
+        catch (OperationCanceledException exception) when (!cancellation.IsCancellationRequested)
         {
             throw new ClusterExposeException(ErrorIds.ClusterTimeout, ExposeErrorKind.OperationTimeout,
                 $"The cluster at {Server} did not answer within {requestTimeout.TotalSeconds:0.#} s ({verb} {target}).", Server, innerException: exception);
