@@ -54,17 +54,21 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
 
         using ClusterSession session = OpenSession();
         ClusterRouteApis apis = Required(session, () => ClusterDiscovery.Discover(session));
-        bool manyNamespaces = targets.Any(t => t.Namespace is not null && t.Namespace != session.Namespace);
-        ClusterInventory inventory = Required(session, () => ClusterInventory.Read(session, apis, manyNamespaces ? null : session.Namespace));
-        List<T> present = inventory.Model.Resources.OfType<T>().ToList();
+        // One namespace at a time: an account may hold a Role in each rather than a ClusterRole.
+        var inventories = new Dictionary<string, ClusterInventory>(StringComparer.Ordinal);
+        foreach (string namespaceName in targets.Select(t => t.Namespace ?? session.Namespace).Distinct())
+        {
+            inventories[namespaceName] = Required(session, () => ClusterInventory.Read(session, apis, namespaceName));
+        }
 
         var plans = new List<(string Owner, string Namespace, RemovalPlan Plan, T Resource)>();
         var errors = new List<ClusterExposeException>();
         foreach (var (name, objectNamespace) in targets)
         {
             string namespaceName = objectNamespace ?? session.Namespace;
+            ClusterInventory inventory = inventories[namespaceName];
             var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
-            List<T> matched = present.Where(r => r.Namespace == namespaceName && pattern.IsMatch(r.Name)).ToList();
+            List<T> matched = inventory.Model.Resources.OfType<T>().Where(r => r.Namespace == namespaceName && pattern.IsMatch(r.Name)).ToList();
             if (matched.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {
                 errors.Add(Required(session, () => ClusterRemover.NothingToRemove(session, Noun, Noun, name, namespaceName)));

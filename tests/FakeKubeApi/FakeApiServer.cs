@@ -123,12 +123,16 @@ public sealed class FakeApiServer : IAsyncDisposable
         return path;
     }
 
-    /// <summary>Denies one verb on one resource (plural, such as "ingressroutes") from now on, as RBAC would.</summary>
-    public void Forbid(string verb, string plural)
+    /// <summary>
+    /// Denies one verb on one resource (plural, such as "ingressroutes") from now on, as RBAC would;
+    /// with <paramref name="clusterScopeOnly"/> only across all namespaces, as for an account that has
+    /// a Role in each namespace but no ClusterRole.
+    /// </summary>
+    public void Forbid(string verb, string plural, bool clusterScopeOnly = false)
     {
         lock (gate)
         {
-            forbidden.Add(verb + " " + plural);
+            forbidden.Add(verb + " " + plural + (clusterScopeOnly ? " cluster" : string.Empty));
         }
     }
 
@@ -241,7 +245,7 @@ public sealed class FakeApiServer : IAsyncDisposable
             "/_fake/requests" => JsonSerializer.SerializeToNode(requests)!,
             "/_fake/objects" => new JsonArray(All().Select(o => (JsonNode)o).ToArray()),
             "/_fake/seed" => Seed((JsonObject)JsonNode.Parse(body)!, context.Request.Query["manager"].FirstOrDefault() ?? "kubectl"),
-            "/_fake/forbid" => Do(() => Forbid(context.Request.Query["verb"]!, context.Request.Query["resource"]!)),
+            "/_fake/forbid" => Do(() => Forbid(context.Request.Query["verb"]!, context.Request.Query["resource"]!, context.Request.Query["scope"] == "cluster")),
             "/_fake/clear" => Do(ClearRequests),
             _ => new JsonObject { ["error"] = "unknown control path" },
         };
@@ -317,7 +321,7 @@ public sealed class FakeApiServer : IAsyncDisposable
             ("DELETE", _) => "delete",
             _ => request.Method.ToLowerInvariant(),
         };
-        if (forbidden.Contains(verb + " " + plural))
+        if (forbidden.Contains(verb + " " + plural) || (ns is null && type.Namespaced && forbidden.Contains(verb + " " + plural + " cluster")))
         {
             string scope = ns is null ? "at the cluster scope" : $"in the namespace \"{ns}\"";
             return Reply.Status(403, "Forbidden",
