@@ -11,21 +11,8 @@ namespace ClusterExpose.Commands.Completion;
 /// <summary>Completes -Context from the kubeconfig (the one named by -KubeConfig, else the default), current context first. No network.</summary>
 public sealed class KubeContextCompleter : IArgumentCompleter
 {
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
-    {
-        string prefix = wordToComplete.Trim('\'', '"');
-        try
-        {
-            return ClusterConnection.ContextNames(fakeBoundParameters["KubeConfig"]?.ToString())
-                .Where(name => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-                .Select(name => new CompletionResult(CompletionText.Quote(name), name, CompletionResultType.ParameterValue, name))
-                .ToList();
-        }
-        catch (ClusterExposeException)
-        {
-            return Array.Empty<CompletionResult>();
-        }
-    }
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        CompletionText.Complete(wordToComplete, () => ClusterConnection.ContextNames(fakeBoundParameters["KubeConfig"]?.ToString()));
 }
 
 /// <summary>
@@ -34,23 +21,12 @@ public sealed class KubeContextCompleter : IArgumentCompleter
 /// </summary>
 public sealed class KubeNamespaceCompleter : IArgumentCompleter
 {
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
-    {
-        string prefix = wordToComplete.Trim('\'', '"');
-        try
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        CompletionText.Complete(wordToComplete, () =>
         {
             using ClusterSession session = CompletionText.OpenSession(fakeBoundParameters, withNamespace: false);
-            return session.NamespaceNames()
-                .Where(name => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
-                .OrderBy(name => name, StringComparer.Ordinal)
-                .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name))
-                .ToList();
-        }
-        catch (ClusterExposeException)
-        {
-            return Array.Empty<CompletionResult>();
-        }
-    }
+            return session.NamespaceNames().OrderBy(name => name, StringComparer.Ordinal).ToList();
+        });
 }
 
 /// <summary>
@@ -59,22 +35,36 @@ public sealed class KubeNamespaceCompleter : IArgumentCompleter
 /// </summary>
 public sealed class KubeExposureNameCompleter : IArgumentCompleter
 {
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
-    {
-        string prefix = wordToComplete.Trim('\'', '"');
-        bool forwards = commandName.EndsWith("TcpForward", StringComparison.OrdinalIgnoreCase);
-        try
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        CompletionText.Complete(wordToComplete, () =>
         {
-            using ClusterSession session = CompletionText.OpenSession(fakeBoundParameters, withNamespace: true);
+            bool forwards = commandName.EndsWith("TcpForward", StringComparison.OrdinalIgnoreCase);
             bool all = fakeBoundParameters["AllNamespaces"] is SwitchParameter { IsPresent: true } or true;
+            using ClusterSession session = CompletionText.OpenSession(fakeBoundParameters, withNamespace: true);
             ClusterInventory inventory = ClusterInventory.Read(session, ClusterDiscovery.Discover(session), all ? null : session.Namespace);
             return inventory.Model.Resources
                 .Where(r => forwards ? r is TcpForward : r is ExposedHost)
                 .Select(r => r.Name)
                 .Distinct()
-                .Where(name => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
                 .OrderBy(name => name, StringComparer.Ordinal)
-                .Select(name => new CompletionResult(name, name, CompletionResultType.ParameterValue, name))
+                .ToList();
+        });
+}
+
+internal static class CompletionText
+{
+    /// <summary>Completers that ask the cluster give up after this, so that Tab never hangs on a cluster that is down.</summary>
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(2);
+
+    /// <summary>The candidates (in the order given) that start with what was typed; none when they cannot be had.</summary>
+    public static IEnumerable<CompletionResult> Complete(string wordToComplete, Func<IEnumerable<string>> candidates)
+    {
+        string prefix = wordToComplete.Trim('\'', '"');
+        try
+        {
+            return candidates()
+                .Where(name => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+                .Select(name => new CompletionResult(Quote(name), name, CompletionResultType.ParameterValue, name))
                 .ToList();
         }
         catch (ClusterExposeException)
@@ -82,12 +72,6 @@ public sealed class KubeExposureNameCompleter : IArgumentCompleter
             return Array.Empty<CompletionResult>();
         }
     }
-}
-
-internal static class CompletionText
-{
-    /// <summary>Completers that ask the cluster give up after this, so that Tab never hangs on a cluster that is down.</summary>
-    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(2);
 
     /// <summary>A session from the -KubeConfig, -Context (and -Namespace) already on the command line.</summary>
     public static ClusterSession OpenSession(IDictionary fakeBoundParameters, bool withNamespace) =>
