@@ -41,12 +41,11 @@ public static class ClusterConnection
         KubernetesClientConfiguration configuration;
         string contextName;
         string? contextNamespace;
-        string source;
         IReadOnlyList<FileInfo> files = KubeConfigFiles(options.KubeConfigPath);
         if (files.Count > 0)
         {
             K8SConfiguration kubeConfig = Load(files);
-            source = string.Join(Path.PathSeparator, files.Select(f => f.FullName));
+            string source = string.Join(Path.PathSeparator, files.Select(f => f.FullName));
             contextName = string.IsNullOrEmpty(options.Context) ? kubeConfig.CurrentContext ?? string.Empty : options.Context;
             Context? context = kubeConfig.Contexts?.FirstOrDefault(c => c.Name == contextName);
             if (context is null)
@@ -75,7 +74,6 @@ public static class ClusterConnection
             configuration = KubernetesClientConfiguration.InClusterConfig();
             contextName = "in-cluster";
             contextNamespace = configuration.Namespace;
-            source = "the pod's service account";
         }
         else
         {
@@ -96,7 +94,7 @@ public static class ClusterConnection
         }
 
         configuration.HttpClientTimeout = options.RequestTimeout;
-        return new ClusterSession(configuration, contextName, namespaceName, source, options.RequestTimeout, options.Cancellation);
+        return new ClusterSession(configuration, contextName, namespaceName, options.RequestTimeout, options.Cancellation);
     }
 
     /// <summary>The context names of the kubeconfig, current first; no network. For completion.</summary>

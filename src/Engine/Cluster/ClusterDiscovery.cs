@@ -37,8 +37,7 @@ public sealed class ClusterRouteApis
         {
             if (served)
             {
-                types.AddRange(new[] { "IngressRoute", "IngressRouteTCP", "ServersTransportTCP" }
-                    .Select(kind => new KubeResourceType(KubeKinds.Traefik(group, kind), ManifestConventions.TraefikApiVersion)));
+                types.AddRange(KubeKinds.All.Where(k => k.Group == group).Select(kind => new KubeResourceType(kind, ManifestConventions.TraefikApiVersion)));
             }
         }
 

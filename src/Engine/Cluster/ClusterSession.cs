@@ -32,13 +32,12 @@ public sealed class ClusterSession : IDisposable
     private readonly TimeSpan requestTimeout;
     private readonly CancellationToken cancellation;
 
-    internal ClusterSession(KubernetesClientConfiguration configuration, string contextName, string namespaceName, string source, TimeSpan requestTimeout, CancellationToken cancellation)
+    internal ClusterSession(KubernetesClientConfiguration configuration, string contextName, string namespaceName, TimeSpan requestTimeout, CancellationToken cancellation)
     {
         this.cancellation = cancellation;
         client = new Kubernetes(configuration, warnings);
         ContextName = contextName;
         Namespace = namespaceName;
-        Source = source;
         Server = configuration.Host ?? string.Empty;
         this.requestTimeout = requestTimeout;
     }
@@ -49,9 +48,6 @@ public sealed class ClusterSession : IDisposable
     public string Namespace { get; }
 
     public string Server { get; }
-
-    /// <summary>Where the configuration came from: kubeconfig files, or the pod's service account.</summary>
-    public string Source { get; }
 
     /// <summary>Warnings the server sent since the last call, each once.</summary>
     public IReadOnlyList<string> TakeWarnings() => warnings.Take();
