@@ -65,7 +65,9 @@ while (-not (Test-Path (Join-Path $Folder stop))) { Start-Sleep -Milliseconds 50
 
             # Eight descriptors to spare: a few relays fit (two each), then accepting fails with EMFILE.
             # The margin leaves room for descriptors the runtime opens lazily after this count.
-            $open = @(Get-ChildItem "/proc/$($process.Id)/fd").Count
+            # The fewest of several samples: a descriptor the child holds only for a moment must not count,
+            # or the spare would be odd and a relay (two descriptors) could never use up the last one.
+            $open = (1..5 | ForEach-Object { @(Get-ChildItem "/proc/$($process.Id)/fd").Count; Start-Sleep -Milliseconds 50 } | Measure-Object -Minimum).Minimum
             & prlimit --pid $process.Id "--nofile=$($open + 8):$($open + 8)"
             $LASTEXITCODE | Should -Be 0
             foreach ($i in 1..16) {
