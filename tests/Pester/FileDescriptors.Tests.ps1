@@ -1,6 +1,7 @@
 # RELIABILITY row 16: when file descriptors run out, accepting backs off (5 ms doubling to 1 s)
 # instead of spinning, nothing crashes, and service resumes once descriptors are free again. The
-# proxy runs in a pwsh of its own whose descriptor limit is lowered from outside with prlimit.
+# proxy runs in a pwsh of its own, which lowers its own descriptor limit (setrlimit) to a few above
+# what it holds, and names its own /proc entry so the test can watch its descriptors from outside.
 BeforeAll {
     Add-Type -TypeDefinition @'
 using System.Net;
@@ -44,32 +45,72 @@ Describe 'Running out of file descriptors' {
         $port = Get-FreePort
         $child = Join-Path $TestDrive 'child.ps1'
         Set-Content -LiteralPath $child -Value @'
-param($Module, $Port, $Target, $Folder)
+param($Module, $Port, $Target, $Folder, $Spare)
 Import-Module $Module
+Add-Type -TypeDefinition @"
+using System.Runtime.InteropServices;
+public static class DescriptorLimit
+{
+    [StructLayout(LayoutKind.Sequential)]
+    private struct ResourceLimit { public ulong Current; public ulong Maximum; }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int setrlimit(int resource, ref ResourceLimit limit);
+
+    private const int RlimitNofile = 7;
+
+    /// <summary>Lowers both the soft and the hard limit; 0, or the errno.</summary>
+    public static int Lower(ulong count)
+    {
+        var limit = new ResourceLimit { Current = count, Maximum = count };
+        return setrlimit(RlimitNofile, ref limit) == 0 ? 0 : Marshal.GetLastWin32Error();
+    }
+}
+"@
 $proxy = Add-TcpForward fd $Port 127.0.0.1 -TargetPort $Target | Start-SniProxy -ListenAddress 127.0.0.1
-# Opens standard error now: with no descriptor left, writing any error would have to open it, and the
-# host ends the process when it cannot. Nothing in the loop below needs a descriptor.
+# Everything the loop below and the proxy's failure path use is touched once now, while a
+# descriptor is still to be had: standard error and output (with none left, the host ends the
+# process when it must open them to write), and Get-SniProxy.
 [Console]::Error.Flush()
 [Console]::Out.Flush()
-Set-Content (Join-Path $Folder ready) $PID
+$null = Get-SniProxy -Id $proxy.Id
+# This process's id as /proc numbers it (the same as $PID unless /proc belongs to another namespace).
+$procId = [System.IO.FileInfo]::new('/proc/self').LinkTarget
+# The fewest of several counts (less the descriptor that reads the folder): one the runtime holds
+# only for a moment must not count, or the spare would be odd and a relay (two each) could never
+# use up the last one.
+$open = (1..5 | ForEach-Object { [System.IO.Directory]::GetFileSystemEntries('/proc/self/fd').Count - 1; Start-Sleep -Milliseconds 50 } | Measure-Object -Minimum).Minimum
+$errno = [DescriptorLimit]::Lower($open + $Spare)
+Set-Content (Join-Path $Folder ready) "$procId $($open + $Spare) $errno"
 while (-not (Test-Path (Join-Path $Folder stop))) { Start-Sleep -Milliseconds 50 }
 (Get-SniProxy -Id $proxy.Id).RecentEvents | Set-Content (Join-Path $Folder events)
 (Get-SniProxy -Id $proxy.Id).State | Set-Content (Join-Path $Folder state)
 '@
-        $process = Start-Process (Join-Path $PSHOME 'pwsh') -ArgumentList '-NoProfile', '-NonInteractive', '-File', $child, $env:CLUSTEREXPOSE_MODULE, $port, $echo.Port, $folder -PassThru
+        # The child's output goes to files opened before it starts, so writing never needs a new descriptor,
+        # and a child that dies says why in this test's failure.
+        $childOut = Join-Path $TestDrive 'child.out'
+        $childErr = Join-Path $TestDrive 'child.err'
+        $process = Start-Process (Join-Path $PSHOME 'pwsh') -ArgumentList '-NoProfile', '-NonInteractive', '-File', $child, $env:CLUSTEREXPOSE_MODULE, $port, $echo.Port, $folder, 8 -PassThru -RedirectStandardOutput $childOut -RedirectStandardError $childErr
+        function Assert-ChildRunning {
+            if ($process.HasExited) {
+                throw "The proxy's pwsh ended (exit code $($process.ExitCode)): $((Get-Content -Raw $childErr, $childOut) -join ' ')"
+            }
+        }
+        function Get-ChildDescriptorCount {
+            Assert-ChildRunning
+            @(Get-ChildItem "/proc/$procId/fd").Count
+        }
         $clients = [System.Collections.Generic.List[System.Net.Sockets.TcpClient]]::new()
         try {
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while (-not (Test-Path (Join-Path $folder ready)) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            while (-not (Test-Path (Join-Path $folder ready)) -and -not $process.HasExited -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            Assert-ChildRunning
             Test-Path (Join-Path $folder ready) | Should -BeTrue
 
             # Eight descriptors to spare: a few relays fit (two each), then accepting fails with EMFILE.
-            # The margin leaves room for descriptors the runtime opens lazily after this count.
-            # The fewest of several samples: a descriptor the child holds only for a moment must not count,
-            # or the spare would be odd and a relay (two descriptors) could never use up the last one.
-            $open = (1..5 | ForEach-Object { @(Get-ChildItem "/proc/$($process.Id)/fd").Count; Start-Sleep -Milliseconds 50 } | Measure-Object -Minimum).Minimum
-            & prlimit --pid $process.Id "--nofile=$($open + 8):$($open + 8)"
-            $LASTEXITCODE | Should -Be 0
+            # The margin leaves room for descriptors the runtime opens lazily after the count.
+            $procId, $limit, $errno = (Get-Content (Join-Path $folder ready)) -split ' '
+            $errno | Should -Be '0' -Because 'setrlimit must lower the limit'
             foreach ($i in 1..16) {
                 $client = [System.Net.Sockets.TcpClient]::new()
                 $client.Connect([System.Net.IPAddress]::Loopback, $port)
@@ -78,8 +119,8 @@ while (-not (Test-Path (Join-Path $Folder stop))) { Start-Sleep -Milliseconds 50
             # Hold the clients until the proxy has used every descriptor (watched from outside, since the
             # child cannot open a file to say so), however slow the machine; then accepting fails.
             $deadline = [DateTime]::UtcNow.AddSeconds(30)
-            while (@(Get-ChildItem "/proc/$($process.Id)/fd").Count -lt $open + 8 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
-            @(Get-ChildItem "/proc/$($process.Id)/fd").Count | Should -Be ($open + 8) -Because 'the clients must use up the descriptors'
+            while ((Get-ChildDescriptorCount) -lt [int] $limit -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+            Get-ChildDescriptorCount | Should -Be ([int] $limit) -Because 'the clients must use up the descriptors'
             Start-Sleep -Milliseconds 500
             $clients | ForEach-Object Dispose
             $clients.Clear()
