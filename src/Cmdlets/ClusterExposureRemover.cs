@@ -86,7 +86,7 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
         {
             try
             {
-                ClusterRemover.Delete(session, plan.Delete, dryRun: true);
+                ClusterRemover.Execute(session, plan, dryRun: true);
             }
             catch (ClusterExposeException exception)
             {
@@ -113,15 +113,14 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
                 WriteWarning(note);
             }
 
-            string objects = string.Join(", ", plan.Delete.Select(o => o.ToString()));
-            if (!ShouldProcess($"{owner} in namespace {namespaceName} ({plan.Delete.Count} object(s): {objects})", "Remove"))
+            if (!ShouldProcess($"{owner} in namespace {namespaceName} ({plan})", "Remove"))
             {
                 continue;
             }
 
             try
             {
-                ClusterRemover.Delete(session, plan.Delete, dryRun: false);
+                ClusterRemover.Execute(session, plan, dryRun: false);
             }
             catch (ClusterExposeException exception)
             {

@@ -14,7 +14,7 @@ namespace ClusterExpose.Engine.Tests;
 /// </summary>
 internal static class KindSchemas
 {
-    private static readonly string[] Metadata = { "apiVersion:s!", "kind:s!", "metadata.name:s!", "metadata.namespace:s", "metadata.labels.*:s", "metadata.annotations.*:s" };
+    private static readonly string[] Metadata = { "apiVersion:s!", "kind:s!", "metadata.name:s!", "metadata.namespace:s", "metadata.labels.*:s", "metadata.annotations.*:s", "metadata.resourceVersion:s" };
 
     private static readonly string[] IngressRouteFields =
     {

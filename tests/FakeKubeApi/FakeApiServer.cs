@@ -27,8 +27,9 @@ public sealed record RecordedRequest(string Method, string Path, string Query, s
 /// the calls ClusterExpose makes: bearer token (401), RBAC denials set by the test (403), discovery
 /// documents, server-side apply (the apply content type, a field manager, dryRun=All only, strict
 /// field validation, names, namespaces, endpoint addresses, field ownership per manager with 409 on
-/// a conflict unless forced), label selectors, delete preconditions on uid and resourceVersion (409),
-/// and answers every failure with a Kubernetes Status body. Reads and writes of v1 Endpoints carry
+/// a conflict unless forced, a resourceVersion in the body checked), label selectors, delete
+/// preconditions on uid and resourceVersion (409), and answers every failure with a Kubernetes
+/// Status body. Reads and writes of v1 Endpoints carry
 /// the deprecation warning header, as since Kubernetes 1.33.
 /// </summary>
 public sealed class FakeApiServer : IAsyncDisposable
@@ -487,6 +488,13 @@ public sealed class FakeApiServer : IAsyncDisposable
 
         string key = Key(type, ns, name);
         objects.TryGetValue(key, out StoredObject? existing);
+        // A resourceVersion in the body makes the apply conditional, as on a real server.
+        string? expectedVersion = (string?)applied["metadata"]?["resourceVersion"];
+        if (existing is not null && expectedVersion is not null && expectedVersion != (string?)existing.Object["metadata"]?["resourceVersion"])
+        {
+            return Reply.Status(409, "Conflict", $"Operation cannot be fulfilled on {type.Qualified} \"{name}\": the object has been modified; please apply your changes to the latest version and try again");
+        }
+
         var ownedNow = Leaves(applied).ToDictionary(l => l.Path, l => l.Value);
         var conflicts = new JsonArray();
         if (existing is not null)

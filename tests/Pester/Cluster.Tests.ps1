@@ -189,6 +189,36 @@ Describe 'Get, Test and Remove against what was published' {
     }
 }
 
+Describe 'TCP forwards share the k3s HelmChartConfig' {
+    BeforeAll { $fake = Start-FakeApi }
+    AfterAll { Stop-FakeApi $fake }
+
+    It 'keeps every forward''s entry point when they are published and removed one at a time' {
+        Add-TcpForward pg 5432 10.21.22.70 | Publish-ExposeResource -KubeConfig $fake.KubeConfig
+        Add-TcpForward ssh 2222 10.21.22.71 -TargetPort 22 | Publish-ExposeResource -KubeConfig $fake.KubeConfig
+        $config = Get-FakeObject $fake 'HelmChartConfig' 'traefik' 'kube-system'
+        $config.spec.valuesContent | Should -Match '(?m)^  pg:'
+        $config.spec.valuesContent | Should -Match '(?m)^  ssh:'
+        (Get-TcpForward -KubeConfig $fake.KubeConfig).Name | Sort-Object | Should -Be 'pg', 'ssh'
+
+        Remove-TcpForward ssh -KubeConfig $fake.KubeConfig -Confirm:$false
+        $config = Get-FakeObject $fake 'HelmChartConfig' 'traefik' 'kube-system'
+        $config.spec.valuesContent | Should -Match '(?m)^  pg:'
+        $config.spec.valuesContent | Should -Not -Match 'ssh'
+        $config.metadata.annotations.'clusterexpose.io/owner' | Should -Be 'default/TcpForward/pg'
+        (Get-TcpForward -KubeConfig $fake.KubeConfig).Port | Should -Be 5432
+    }
+
+    It 'refuses a port another forward''s entry point holds, and writes nothing' {
+        Invoke-Fake $fake 'clear' @{} | Out-Null
+        Add-TcpForward db 5432 10.21.22.72 | Publish-ExposeResource -KubeConfig $fake.KubeConfig -ErrorVariable failed -ErrorAction SilentlyContinue
+        $failed.FullyQualifiedErrorId | Should -Be 'DuplicatePublicPort,ClusterExpose.Commands.PublishExposeResourceCommand'
+        $failed.CategoryInfo.Category | Should -Be 'ResourceExists'
+        @(Invoke-Fake $fake 'requests') | Where-Object { $_.Method -eq 'PATCH' -and $_.DryRun -ne 'All' } | Should -BeNullOrEmpty
+        Get-FakeObject $fake 'Service' 'db' | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Connecting' {
     BeforeAll { $fake = Start-FakeApi -Apis 'GatewayV1' -Namespace edge }
     AfterAll { Stop-FakeApi $fake }

@@ -45,9 +45,14 @@ public sealed class ClusterInventory
 
     public ImportResult Model { get; } = new();
 
-    /// <summary>Objects that belong to one exposure (<c>ExposedHost/name</c> in a namespace).</summary>
+    /// <summary>
+    /// Objects that belong to one exposure (<c>ExposedHost/name</c> in a namespace), the shared k3s
+    /// HelmChartConfig included where it names the exposure with its namespace.
+    /// </summary>
     public IReadOnlyList<ManagedObject> OwnedBy(string owner, string namespaceName) =>
-        Objects.Where(o => o.Owners.Contains(owner) && (o.Namespace == namespaceName || o.Type.Kind == KubeKinds.HelmChartConfig)).ToList();
+        Objects.Where(o => o.Type.Kind == KubeKinds.HelmChartConfig
+            ? o.Owners.Contains(ManifestConventions.SharedOwnerValue(namespaceName, owner))
+            : o.Namespace == namespaceName && o.Owners.Contains(owner)).ToList();
 
     /// <summary>
     /// Lists every kind ClusterExpose writes that the cluster serves, by the managed-by label, keeps

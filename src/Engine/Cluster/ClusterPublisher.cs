@@ -26,10 +26,13 @@ public sealed class PublishItem
 
     public string Name { get; }
 
-    /// <summary>The object exactly as rendered (or read from the file), as JSON: the apply body.</summary>
-    public string Body { get; }
+    /// <summary>
+    /// The object exactly as rendered (or read from the file), as JSON: the apply body. For the shared
+    /// k3s HelmChartConfig, the dry run replaces it with the live values merged in.
+    /// </summary>
+    public string Body { get; internal set; }
 
-    public string? Owner { get; }
+    public string? Owner { get; internal set; }
 
     public PublishAction Action { get; internal set; }
 
@@ -89,6 +92,12 @@ public static class ClusterPublisher
     public static void DryRun(ClusterSession session, PublishItem item, bool force)
     {
         JsonObject? existing = session.Get(item.Type, item.Namespace, item.Name);
+        if (existing is not null && item.Type.Kind == KubeKinds.HelmChartConfig)
+        {
+            item.Body = SharedEntryPoints.MergeForPublish(item, existing);
+            item.Owner = (string?)JsonNode.Parse(item.Body)?["metadata"]?["annotations"]?[ManifestConventions.OwnerAnnotation];
+        }
+
         JsonObject answer = session.Apply(item.Type, item.Namespace, item.Name, item.Body, dryRun: true, force);
         if (existing is null)
         {

@@ -6,12 +6,24 @@ using ClusterExpose.Engine.Validation;
 
 namespace ClusterExpose.Engine.Cluster;
 
-/// <summary>What removing one exposure deletes, and what it leaves and why.</summary>
+/// <summary>What removing one exposure deletes, what it takes out of shared objects, and what it leaves and why.</summary>
 public sealed class RemovalPlan
 {
     public List<ManagedObject> Delete { get; } = new();
 
+    /// <summary>Shared objects (the k3s HelmChartConfig) to take the exposure's entry points out of.</summary>
+    public List<SharedRelease> Release { get; } = new();
+
     public List<string> Notes { get; } = new();
+
+    public override string ToString() =>
+        string.Join(", ", Delete.Select(o => o.ToString()).Concat(Release.Select(r => r.ToString())));
+}
+
+/// <summary>One exposure's entry points, to come out of a shared object (which goes with its last owner).</summary>
+public sealed record SharedRelease(ManagedObject Shared, string SharedOwner, IReadOnlyList<string> EntryPoints)
+{
+    public override string ToString() => $"entry point {string.Join(", ", EntryPoints)} in {Shared}";
 }
 
 /// <summary>
@@ -27,9 +39,14 @@ public static class ClusterRemover
         var plan = new RemovalPlan();
         foreach (ManagedObject managed in inventory.OwnedBy(owner, namespaceName))
         {
-            if (managed.Type.Kind == KubeKinds.HelmChartConfig && managed.Owners.Any(o => o != owner))
+            if (managed.Type.Kind == KubeKinds.HelmChartConfig)
             {
-                plan.Notes.Add($"{managed} also declares the entry points of {string.Join(", ", managed.Owners.Where(o => o != owner))}; it stays, with the entry point of {owner} in it until the others are published again.");
+                // Other forwards' ports live in the same object: only this one's come out.
+                List<string> entryPoints = inventory.Model.Resources.OfType<TcpForward>()
+                    .Where(f => f.Namespace == namespaceName && ManifestConventions.OwnerValue(f) == owner)
+                    .Select(f => f.EntryPoint)
+                    .ToList();
+                plan.Release.Add(new SharedRelease(managed, ManifestConventions.SharedOwnerValue(namespaceName, owner), entryPoints));
                 continue;
             }
 
@@ -74,6 +91,17 @@ public static class ClusterRemover
         return new ClusterExposeException(ErrorIds.ExposureNotFound, ExposeErrorKind.ObjectNotFound,
             $"No {kind} named '{name}' in namespace {namespaceName} of the cluster at {session.Server}.",
             $"{namespaceName}/{name}", $"List what is there with Get-{kind} -Namespace {namespaceName}, or Get-{kind} -AllNamespaces.");
+    }
+
+    /// <summary>Carries out a plan (or sends all of it as a dry run): the deletes, then the releases from shared objects.</summary>
+    public static void Execute(ClusterSession session, RemovalPlan plan, bool dryRun)
+    {
+        Delete(session, plan.Delete, dryRun);
+        foreach (SharedRelease release in plan.Release)
+        {
+            // Read again at this point: an earlier release in the same run may have changed or deleted it.
+            SharedEntryPoints.Release(session, release.Shared.Type, release.SharedOwner, release.EntryPoints, dryRun);
+        }
     }
 
     public static void Delete(ClusterSession session, IEnumerable<ManagedObject> objects, bool dryRun)

@@ -312,17 +312,19 @@ public sealed class ManifestBuilder
 
         string values = YamlText.WriteFragment(new YMap().Add("ports", ports));
         var metadata = new YMap()
-            .Add("name", "traefik")
+            .Add("name", HelmChartConfigName)
             .Add("namespace", "kube-system")
             .Add("labels", new YMap().Add(ManagedByLabel, ManagedByValue))
-            .Add("annotations", new YMap().Add(OwnerAnnotation, string.Join(",", forwards.Select(OwnerValue))));
+            .Add("annotations", new YMap()
+                .Add(OwnerAnnotation, string.Join(",", forwards.Select(SharedOwnerValue)))
+                .Add(EntryPointsAnnotation, string.Join(",", forwards.Select(f => f.EntryPoint + "=" + SharedOwnerValue(f)))));
         documents.Add(new YDocument(
             new YMap()
                 .Add("apiVersion", HelmChartConfigApiVersion)
                 .Add("kind", "HelmChartConfig")
                 .Add("metadata", metadata)
                 .Add("spec", new YMap().Add("valuesContent", new YScalar(values, YScalarType.String) { Literal = true })),
-            "k3s: declares one Traefik entry point per forwarded port. Applying it restarts Traefik and replaces\nany valuesContent already in kube-system/traefik: merge by hand if you have one."));
+            "k3s: declares one Traefik entry point per forwarded port, and restarts Traefik when it changes.\nPublish-ExposeResource merges these ports into the valuesContent already in kube-system/traefik;\nkubectl apply replaces it whole, so merge by hand if you have one."));
     }
 
     private void AddDocument(IExposeResource owner, string apiVersion, string kind, string name, YMap spec)

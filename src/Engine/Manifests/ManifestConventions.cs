@@ -15,6 +15,12 @@ public static class ManifestConventions
     /// <summary>The public ports, which live in Traefik's entry points rather than in any object of ours.</summary>
     public const string PublicPortsAnnotation = "clusterexpose.io/public-ports";
 
+    /// <summary>
+    /// On the shared k3s HelmChartConfig: which owner declared which entry point
+    /// (<c>entrypoint=namespace/TcpForward/name</c>, comma-separated), since its values cannot say.
+    /// </summary>
+    public const string EntryPointsAnnotation = "clusterexpose.io/entry-points";
+
     /// <summary>On the Service when legacy v1 Endpoints were written beside the EndpointSlices.</summary>
     public const string LegacyEndpointsAnnotation = "clusterexpose.io/legacy-endpoints";
 
@@ -42,11 +48,22 @@ public static class ManifestConventions
     public const string GatewayApiGroup = "gateway.networking.k8s.io";
     public const string HelmChartConfigApiVersion = "helm.cattle.io/v1";
 
+    /// <summary>k3s reads extra values for its Traefik chart from the HelmChartConfig of this name in kube-system.</summary>
+    public const string HelmChartConfigName = "traefik";
+
     public static string OwnerValue(IExposeResource resource) => resource switch
     {
         ExposedHost => "ExposedHost/" + resource.Name,
         _ => "TcpForward/" + resource.Name,
     };
+
+    /// <summary>
+    /// The owner as named on an object shared by every namespace (the k3s HelmChartConfig): with the
+    /// namespace first, so same-named forwards of two namespaces stay two owners.
+    /// </summary>
+    public static string SharedOwnerValue(IExposeResource resource) => SharedOwnerValue(resource.Namespace, OwnerValue(resource));
+
+    public static string SharedOwnerValue(string namespaceName, string owner) => namespaceName + "/" + owner;
 
     /// <summary>
     /// Traefik's Helm chart runs unprivileged, so a container port below 1024 cannot be bound; such

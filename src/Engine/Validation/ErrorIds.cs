@@ -50,4 +50,6 @@ public static class ErrorIds
     public const string NotManagedByClusterExpose = "NotManagedByClusterExpose";
     public const string ExposureNotFound = "ExposureNotFound";
     public const string InvalidRbacOption = "InvalidRbacOption";
+    public const string SharedValuesUnreadable = "SharedValuesUnreadable";
+    public const string EntryPointTaken = "EntryPointTaken";
 }

@@ -239,6 +239,115 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public void PublishingForwardsOneAtATimeKeepsTheEntryPointsOfEveryOne()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        PublishAll(session, new IExposeResource[] { Forward("pg", 5432) });
+        PublishAll(session, new IExposeResource[] { Forward("ssh", 2222) });
+        // Same name in another namespace: its own owner, under an entry point of its own.
+        PublishAll(session, new IExposeResource[] { Forward("pg", 6432, "edge", "pg-edge") });
+
+        JsonObject config = server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!;
+        Assert.Equal(new[] { "pg", "ssh", "pg-edge" }, Ports(config).Keys);
+        Assert.Equal(6432, Ports(config)["pg-edge"]);
+        Assert.Equal("default/TcpForward/pg,default/TcpForward/ssh,edge/TcpForward/pg", Annotation(config, ManifestConventions.OwnerAnnotation));
+        Assert.Equal("pg=default/TcpForward/pg,ssh=default/TcpForward/ssh,pg-edge=edge/TcpForward/pg", Annotation(config, ManifestConventions.EntryPointsAnnotation));
+
+        // Publishing one of them again, unchanged, changes nothing; with a new port, only its entry point moves.
+        Assert.All(DryRunAll(session, new IExposeResource[] { Forward("ssh", 2222) }), i => Assert.Equal(PublishAction.Unchanged, i.Action));
+        PublishAll(session, new IExposeResource[] { Forward("ssh", 2223) });
+        config = server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!;
+        Assert.Equal(new[] { "pg", "ssh", "pg-edge" }, Ports(config).Keys);
+        Assert.Equal(2223, Ports(config)["ssh"]);
+    }
+
+    [Fact]
+    public void AnEntryPointOrPortSomeoneElseHoldsIsRefusedBeforeAnythingIsWritten()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        PublishAll(session, new IExposeResource[] { Forward("pg", 5432) });
+        string version = (string)server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!["metadata"]!["resourceVersion"]!;
+
+        PublishItem samePort = Items(session, new IExposeResource[] { Forward("db", 5432) }).Single(i => i.Type.Kind == KubeKinds.HelmChartConfig);
+        var port = Assert.Throws<ClusterExposeException>(() => ClusterPublisher.DryRun(session, samePort, force: false));
+        Assert.Equal(ErrorIds.DuplicatePublicPort, port.ErrorId);
+        Assert.Contains("entry point 'pg' of default/TcpForward/pg", port.Message);
+
+        PublishItem sameEntryPoint = Items(session, new IExposeResource[] { Forward("pg", 6432, "edge") }).Single(i => i.Type.Kind == KubeKinds.HelmChartConfig);
+        var entryPoint = Assert.Throws<ClusterExposeException>(() => ClusterPublisher.DryRun(session, sameEntryPoint, force: false));
+        Assert.Equal(ErrorIds.EntryPointTaken, entryPoint.ErrorId);
+        Assert.Equal(ExposeErrorKind.ResourceExists, entryPoint.Kind);
+
+        Assert.Equal(version, (string?)server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!["metadata"]!["resourceVersion"]);
+    }
+
+    [Fact]
+    public void PublishingKeepsTheValuesAUserPutInTheSharedChartConfig()
+    {
+        server.Seed(JsonNode.Parse("""
+            {"apiVersion":"helm.cattle.io/v1","kind":"HelmChartConfig","metadata":{"name":"traefik","namespace":"kube-system"},
+             "spec":{"valuesContent":"logs:\n  general:\n    level: DEBUG\nports:\n  mqtt:\n    port: 1883\n    expose:\n      default: true\n"}}
+            """)!.AsObject());
+        using ClusterSession session = Open(kubeConfig);
+        PublishItem item = Items(session, new IExposeResource[] { Forward("pg", 5432) }).Single(i => i.Type.Kind == KubeKinds.HelmChartConfig);
+
+        // The user's kubectl owns the values: taking them over needs -Force, and then nothing of theirs is lost.
+        var conflict = Assert.Throws<ClusterExposeException>(() => ClusterPublisher.DryRun(session, item, force: false));
+        Assert.Equal(ErrorIds.ClusterFieldConflict, conflict.ErrorId);
+        ClusterPublisher.DryRun(session, item, force: true);
+        Assert.Equal(PublishAction.Update, item.Action);
+        ClusterPublisher.Apply(session, item, force: true);
+
+        JsonObject config = server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!;
+        Assert.Equal(new[] { "mqtt", "pg" }, Ports(config).Keys);
+        Assert.Contains("level: DEBUG", (string)config["spec"]!["valuesContent"]!);
+    }
+
+    [Fact]
+    public void RemovingAForwardTakesOnlyItsEntryPointOutAndTheLastOneDeletesTheConfig()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        PublishAll(session, new IExposeResource[] { Forward("pg", 5432), Forward("ssh", 2222) });
+        ClusterInventory inventory = ClusterInventory.Read(session, ClusterDiscovery.Discover(session), "default");
+
+        RemovalPlan pg = ClusterRemover.Plan(session, inventory, "TcpForward/pg", "default");
+        RemovalPlan ssh = ClusterRemover.Plan(session, inventory, "TcpForward/ssh", "default");
+        Assert.DoesNotContain(pg.Delete, o => o.Type.Kind == KubeKinds.HelmChartConfig);
+        Assert.Equal(new[] { "pg" }, Assert.Single(pg.Release).EntryPoints);
+
+        // Both dry runs first, as Remove-TcpForward sends them; then the real thing, one after the other.
+        int version = server.All().Count;
+        ClusterRemover.Execute(session, pg, dryRun: true);
+        ClusterRemover.Execute(session, ssh, dryRun: true);
+        Assert.Equal(version, server.All().Count);
+        ClusterRemover.Execute(session, pg, dryRun: false);
+
+        JsonObject config = server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!;
+        Assert.Equal(new[] { "ssh" }, Ports(config).Keys);
+        Assert.Equal("default/TcpForward/ssh", Annotation(config, ManifestConventions.OwnerAnnotation));
+        Assert.Null(server.Find("v1", "Service", "default", "pg"));
+        Assert.NotNull(server.Find("v1", "Service", "default", "ssh"));
+
+        ClusterRemover.Execute(session, ssh, dryRun: false);
+        Assert.Null(server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik"));
+    }
+
+    [Fact]
+    public void TheSharedChartConfigChangedSinceItWasReadIsNotOverwritten()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        PublishAll(session, new IExposeResource[] { Forward("pg", 5432) });
+        PublishItem item = Items(session, new IExposeResource[] { Forward("ssh", 2222) }).Single(i => i.Type.Kind == KubeKinds.HelmChartConfig);
+        ClusterPublisher.DryRun(session, item, force: false);
+        server.Touch("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik");
+
+        var refused = Assert.Throws<ClusterExposeException>(() => ClusterPublisher.Apply(session, item, force: false));
+
+        Assert.Contains("the object has been modified", refused.Message);
+        Assert.Equal(new[] { "pg" }, Ports(server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!).Keys);
+    }
+
+    [Fact]
     public void AnObjectChangedSinceItWasReadIsNotDeleted()
     {
         using ClusterSession session = Open(kubeConfig);
@@ -395,6 +504,19 @@ public sealed class ClusterTests : IAsyncLifetime
         ExposeFactory.CreateHost("k65", new[] { "kl.example.top" }, true, new[] { address }).Value!,
         ExposeFactory.CreateForward("pg", 5432, new[] { "10.21.22.70" }).Value!,
     };
+
+    private static TcpForward Forward(string name, int port, string? namespaceName = null, string? entryPoint = null) =>
+        ExposeFactory.CreateForward(name, port, new[] { "10.21.22.70" }, @namespace: namespaceName, entryPoint: entryPoint).Value!;
+
+    /// <summary>The entry points a HelmChartConfig declares, in order, with their public ports.</summary>
+    private static Dictionary<string, int> Ports(JsonObject config)
+    {
+        var values = (YMap)YamlText.Read((string)config["spec"]!["valuesContent"]!, out string? error)[0];
+        Assert.Null(error);
+        return values.Map("ports")!.ToDictionary(p => p.Key, p => int.Parse(((YMap)p.Value).Text("exposedPort") ?? ((YMap)p.Value).Text("port")!));
+    }
+
+    private static string? Annotation(JsonObject item, string name) => (string?)item["metadata"]!["annotations"]![name];
 
     private static ClusterSession Open(string kubeConfigPath) =>
         ClusterConnection.Open(new ClusterConnectionOptions { KubeConfigPath = kubeConfigPath });

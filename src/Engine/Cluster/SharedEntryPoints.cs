@@ -1,0 +1,207 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.Json.Nodes;
+using ClusterExpose.Engine.Manifests;
+using ClusterExpose.Engine.Validation;
+using ClusterExpose.Engine.Yaml;
+
+namespace ClusterExpose.Engine.Cluster;
+
+/// <summary>
+/// The k3s HelmChartConfig kube-system/traefik is one object for every TCP forward of the cluster:
+/// its <c>spec.valuesContent</c> declares one Traefik entry point per forwarded port. That field is a
+/// single string, and server-side apply replaces it whole, so publishing one forward as rendered would
+/// drop the entry points of every other, and deleting the object when one forward goes would close
+/// the ports of the rest. Publishing therefore sets the forwards' ports into the values the cluster
+/// already has (anything else in them, a user's own chart values included, stays as it is), and
+/// removing takes exactly one forward's ports out, deleting the object only with its last owner.
+/// </summary>
+public static class SharedEntryPoints
+{
+    /// <summary>
+    /// The apply body for <paramref name="item"/> (a rendered HelmChartConfig) that keeps what the
+    /// live object declares: its ports with the published ones set (a published forward's entry
+    /// points from before, under another name, taken out), its other values, its other owners. Throws
+    /// when a published entry point or port already belongs to someone else, or the live values are
+    /// not YAML.
+    /// </summary>
+    public static string MergeForPublish(PublishItem item, JsonObject live)
+    {
+        string described = item.ToString();
+        YMap published = (YMap)KubeJson.ToTree(JsonNode.Parse(item.Body));
+        YMap liveValues = ReadValues(live, described);
+        YMap publishedPorts = ReadValues(published, described).Map("ports") ?? new YMap();
+        Dictionary<string, string> liveDeclared = Declared((YMap)KubeJson.ToTree(live));
+        Dictionary<string, string> publishedDeclared = Declared(published);
+        var publishing = new HashSet<string>(publishedDeclared.Values, StringComparer.Ordinal);
+
+        // What the published owners declared before under another name is gone (a renamed entry
+        // point); the rest keeps its place, so publishing the same thing again changes nothing.
+        var livePorts = new YMap();
+        foreach (var (entryPoint, settings) in liveValues.Map("ports") ?? new YMap())
+        {
+            if (publishedPorts[entryPoint] is not null || !(liveDeclared.TryGetValue(entryPoint, out string? owner) && publishing.Contains(owner)))
+            {
+                livePorts.Add(entryPoint, settings);
+            }
+        }
+
+        foreach (var (entryPoint, settings) in publishedPorts)
+        {
+            if (liveDeclared.TryGetValue(entryPoint, out string? holder) && !publishing.Contains(holder))
+            {
+                throw new ClusterExposeException(ErrorIds.EntryPointTaken, ExposeErrorKind.ResourceExists,
+                    $"Entry point '{entryPoint}' in {described} is already declared by {holder}; Traefik's entry points are one set for the whole cluster.",
+                    described, "Give this forward another entry point name with Add-TcpForward -EntryPoint.");
+            }
+
+            int? port = PublicPort(settings);
+            foreach (var (otherName, otherSettings) in livePorts.Where(p => p.Key != entryPoint))
+            {
+                if (port is not null && PublicPort(otherSettings) == port)
+                {
+                    string other = liveDeclared.TryGetValue(otherName, out string? otherOwner) ? $"entry point '{otherName}' of {otherOwner}" : $"entry point '{otherName}'";
+                    throw new ClusterExposeException(ErrorIds.DuplicatePublicPort, ExposeErrorKind.ResourceExists,
+                        $"Port {port} of entry point '{entryPoint}' is already declared by {other} in {described}; one public port carries one forward.",
+                        described, $"Remove what uses entry point '{otherName}' first, or choose another port.");
+                }
+            }
+        }
+
+        var declared = liveDeclared
+            .Where(d => publishedDeclared.ContainsKey(d.Key) || !publishing.Contains(d.Value))
+            .Select(d => publishedDeclared.TryGetValue(d.Key, out string? owner) ? KeyValuePair.Create(d.Key, owner) : d)
+            .Concat(publishedDeclared.Where(d => !liveDeclared.ContainsKey(d.Key)))
+            .ToList();
+        IEnumerable<string> liveOwners = ManagedObject.From(item.Type, live)?.Owners ?? Array.Empty<string>();
+        IEnumerable<string> owners = liveOwners.Union(Owners(published), StringComparer.Ordinal);
+        YMap values = Set(liveValues, "ports", Replace(livePorts, publishedPorts));
+        return KubeJson.Write(Body(published, values, owners, declared, (string?)live["metadata"]?["resourceVersion"]));
+    }
+
+    /// <summary>
+    /// Takes one forward's entry points out of the live object (those it declared, and
+    /// <paramref name="entryPoints"/> as its routes name them): applies it without them, checked
+    /// against the resourceVersion just read, or deletes it when that forward was its last owner.
+    /// Nothing happens when the object is gone or no longer names the owner.
+    /// </summary>
+    public static void Release(ClusterSession session, KubeResourceType type, string sharedOwner, IReadOnlyCollection<string> entryPoints, bool dryRun)
+    {
+        JsonObject? live = session.Get(type, "kube-system", ManifestConventions.HelmChartConfigName);
+        if (live is null || ManagedObject.From(type, live) is not { } current || !current.Owners.Contains(sharedOwner))
+        {
+            return;
+        }
+
+        List<string> remaining = current.Owners.Where(o => o != sharedOwner).ToList();
+        if (remaining.Count == 0)
+        {
+            session.Delete(type, current.Namespace, current.Name, current.Uid, current.ResourceVersion, dryRun);
+            return;
+        }
+
+        YMap liveTree = (YMap)KubeJson.ToTree(live);
+        Dictionary<string, string> declared = Declared(liveTree);
+        var released = new HashSet<string>(entryPoints.Concat(declared.Where(d => d.Value == sharedOwner).Select(d => d.Key)), StringComparer.Ordinal);
+        YMap liveValues = ReadValues(liveTree, current.ToString());
+        var kept = new YMap();
+        foreach (var (name, settings) in (liveValues.Map("ports") ?? new YMap()).Where(p => !released.Contains(p.Key)))
+        {
+            kept.Add(name, settings);
+        }
+
+        string body = KubeJson.Write(Body(liveTree, Set(liveValues, "ports", kept), remaining, declared.Where(d => !released.Contains(d.Key)), current.ResourceVersion));
+        session.Apply(type, current.Namespace, current.Name, body, dryRun, force: false);
+    }
+
+    /// <summary>The values of a HelmChartConfig as a mapping; an absent or empty valuesContent is an empty one.</summary>
+    private static YMap ReadValues(JsonObject config, string described) => ReadValues((YMap)KubeJson.ToTree(config), described);
+
+    private static YMap ReadValues(YMap config, string described)
+    {
+        string? text = config.Text("spec", "valuesContent");
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return new YMap();
+        }
+
+        IReadOnlyList<YNode> parsed = YamlText.Read(text, out string? error);
+        if (error is null && parsed.Count == 1 && parsed[0] is YMap values)
+        {
+            return values;
+        }
+
+        throw new ClusterExposeException(ErrorIds.SharedValuesUnreadable, ExposeErrorKind.InvalidData,
+            $"spec.valuesContent of {described} is not one YAML mapping{(error is null ? string.Empty : ": " + error)}; its entry points cannot be merged, so nothing was changed.",
+            described, "Fix spec.valuesContent with kubectl edit, then publish again.");
+    }
+
+    private static int? PublicPort(YNode settings) =>
+        settings is YMap map && (map["exposedPort"] ?? map["port"]) is YScalar scalar && scalar.TryGetInt(out int port) ? port : null;
+
+    /// <summary>Which owner declared which entry point, in the annotation's order (an ordered dictionary: only ever added to).</summary>
+    private static Dictionary<string, string> Declared(YMap config)
+    {
+        var declared = new Dictionary<string, string>(StringComparer.Ordinal);
+        string text = config.Text("metadata", "annotations", ManifestConventions.EntryPointsAnnotation) ?? string.Empty;
+        foreach (string pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int equals = pair.IndexOf('=');
+            if (equals > 0)
+            {
+                declared[pair.Substring(0, equals)] = pair.Substring(equals + 1);
+            }
+        }
+
+        return declared;
+    }
+
+    private static IEnumerable<string> Owners(YMap config) =>
+        (config.Text("metadata", "annotations", ManifestConventions.OwnerAnnotation) ?? string.Empty)
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>The apply body: <paramref name="shape"/>'s identity, our label, the owners and what they declared, the values, and the version it was computed from.</summary>
+    private static YMap Body(YMap shape, YMap values, IEnumerable<string> owners, IEnumerable<KeyValuePair<string, string>> declared, string? resourceVersion)
+    {
+        YMap identity = shape.Map("metadata")!;
+        var metadata = new YMap()
+            .Add("name", identity.Text("name")!)
+            .Add("namespace", identity.Text("namespace")!)
+            .Add("labels", new YMap().Add(ManifestConventions.ManagedByLabel, ManifestConventions.ManagedByValue))
+            .Add("annotations", new YMap()
+                .Add(ManifestConventions.OwnerAnnotation, string.Join(",", owners))
+                .Add(ManifestConventions.EntryPointsAnnotation, string.Join(",", declared.Select(d => d.Key + "=" + d.Value))));
+        if (resourceVersion is not null)
+        {
+            // Server-side apply refuses the body (409) if the object changed since it was read.
+            metadata.Add("resourceVersion", resourceVersion);
+        }
+
+        return new YMap()
+            .Add("apiVersion", shape.Text("apiVersion")!)
+            .Add("kind", shape.Text("kind")!)
+            .Add("metadata", metadata)
+            .Add("spec", new YMap().Add("valuesContent", new YScalar(YamlText.WriteFragment(values), YScalarType.String) { Literal = true }));
+    }
+
+    /// <summary><paramref name="map"/> with <paramref name="key"/> set to <paramref name="value"/>, in place if present, else last.</summary>
+    private static YMap Set(YMap map, string key, YNode value) => Replace(map, new YMap().Add(key, value));
+
+    /// <summary><paramref name="map"/> with every entry of <paramref name="changes"/> set: in place where the key exists, else appended.</summary>
+    private static YMap Replace(YMap map, YMap changes)
+    {
+        var result = new YMap();
+        foreach (var (key, value) in map)
+        {
+            result.Add(key, changes[key] ?? value);
+        }
+
+        foreach (var (key, value) in changes.Where(c => map[c.Key] is null))
+        {
+            result.Add(key, value);
+        }
+
+        return result;
+    }
+}
