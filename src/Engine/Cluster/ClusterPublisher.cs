@@ -94,8 +94,7 @@ public static class ClusterPublisher
         JsonObject? existing = session.Get(item.Type, item.Namespace, item.Name);
         if (existing is not null && item.Type.Kind == KubeKinds.HelmChartConfig)
         {
-            item.Body = SharedEntryPoints.MergeForPublish(item, existing);
-            item.Owner = (string?)JsonNode.Parse(item.Body)?["metadata"]?["annotations"]?[ManifestConventions.OwnerAnnotation];
+            SharedEntryPoints.MergeForPublish(item, existing);
         }
 
         JsonObject answer = session.Apply(item.Type, item.Namespace, item.Name, item.Body, dryRun: true, force);

@@ -20,19 +20,20 @@ namespace ClusterExpose.Engine.Cluster;
 public static class SharedEntryPoints
 {
     /// <summary>
-    /// The apply body for <paramref name="item"/> (a rendered HelmChartConfig) that keeps what the
+    /// Makes the apply body of <paramref name="item"/> (a rendered HelmChartConfig) keep what the
     /// live object declares: its ports with the published ones set (a published forward's entry
     /// points from before, under another name, taken out), its other values, its other owners. Throws
     /// when a published entry point or port already belongs to someone else, or the live values are
     /// not YAML.
     /// </summary>
-    public static string MergeForPublish(PublishItem item, JsonObject live)
+    public static void MergeForPublish(PublishItem item, JsonObject live)
     {
         string described = item.ToString();
         YMap published = (YMap)KubeJson.ToTree(JsonNode.Parse(item.Body));
-        YMap liveValues = ReadValues(live, described);
+        YMap liveTree = (YMap)KubeJson.ToTree(live);
+        YMap liveValues = ReadValues(liveTree, described);
         YMap publishedPorts = ReadValues(published, described).Map("ports") ?? new YMap();
-        Dictionary<string, string> liveDeclared = Declared((YMap)KubeJson.ToTree(live));
+        Dictionary<string, string> liveDeclared = Declared(liveTree);
         Dictionary<string, string> publishedDeclared = Declared(published);
         var publishing = new HashSet<string>(publishedDeclared.Values, StringComparer.Ordinal);
 
@@ -75,9 +76,10 @@ public static class SharedEntryPoints
             .Concat(publishedDeclared.Where(d => !liveDeclared.ContainsKey(d.Key)))
             .ToList();
         IEnumerable<string> liveOwners = ManagedObject.From(item.Type, live)?.Owners ?? Array.Empty<string>();
-        IEnumerable<string> owners = liveOwners.Union(Owners(published), StringComparer.Ordinal);
+        List<string> owners = liveOwners.Union(Owners(published), StringComparer.Ordinal).ToList();
         YMap values = Set(liveValues, "ports", Replace(livePorts, publishedPorts));
-        return KubeJson.Write(Body(published, values, owners, declared, (string?)live["metadata"]?["resourceVersion"]));
+        item.Body = KubeJson.Write(Body(published, values, owners, declared, (string?)live["metadata"]?["resourceVersion"]));
+        item.Owner = string.Join(",", owners);
     }
 
     /// <summary>
@@ -116,8 +118,6 @@ public static class SharedEntryPoints
     }
 
     /// <summary>The values of a HelmChartConfig as a mapping; an absent or empty valuesContent is an empty one.</summary>
-    private static YMap ReadValues(JsonObject config, string described) => ReadValues((YMap)KubeJson.ToTree(config), described);
-
     private static YMap ReadValues(YMap config, string described)
     {
         string? text = config.Text("spec", "valuesContent");
