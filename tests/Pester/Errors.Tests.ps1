@@ -1,6 +1,7 @@
 # Every error path: a stable FullyQualifiedErrorId, the right category, and nothing produced.
 BeforeAll {
     Import-Module $env:CLUSTEREXPOSE_MODULE -Force
+    . (Join-Path $PSScriptRoot 'Helpers.ps1')
 }
 
 Describe 'Input errors carry stable ids' {
@@ -16,16 +17,8 @@ Describe 'Input errors carry stable ids' {
         @{ Name = 'PROXY protocol on a LoadBalancer forward'; Id = 'UnsupportedByMode'; Command = { Add-TcpForward ssh 22 10.21.22.9 -Mode LoadBalancer -ProxyProtocol V2 } }
         @{ Name = 'a long forward name without an entry point'; Id = 'InvalidEntryPoint'; Command = { Add-TcpForward postgres-primary-db 5432 10.21.22.70 } }
     ) {
-        # A script block takes no -ErrorAction: merge its error stream and split the records out.
-        $ErrorActionPreference = 'Continue'
-        $all = & $Command 2>&1
-        $err = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
-        $out = @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] })
-        $out | Should -BeNullOrEmpty
-        $err.Count | Should -BeGreaterThan 0
-        $err[0].FullyQualifiedErrorId | Should -BeLike "$Id,ClusterExpose.Commands.*"
-        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
-        $err[0].Exception.Message | Should -Match "'"
+        $record = Assert-CommandError $Command $Id 'InvalidArgument'
+        $record.Exception.Message | Should -Match "'"
     }
 
     It 'New-ExposedHost reports every problem, not just the first' {

@@ -30,11 +30,7 @@ public sealed class FdTestEchoServer
     }
 }
 '@
-    function Get-FreePort {
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start()
-        try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
-    }
+    . (Join-Path $PSScriptRoot 'Helpers.ps1')
 }
 
 Describe 'Running out of file descriptors' {

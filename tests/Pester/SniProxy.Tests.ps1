@@ -2,12 +2,7 @@
 # lifecycle, -WhatIf, a real HTTP request through the proxy, and every error path by its id.
 BeforeAll {
     Import-Module $env:CLUSTEREXPOSE_MODULE -Force
-
-    function Get-FreePort {
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start()
-        try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
-    }
+    . (Join-Path $PSScriptRoot 'Helpers.ps1')
 
     # An HTTP backend on 127.0.0.1 answering one request with its name and the Host it saw.
     function Start-HttpBackend([string] $Name) {
@@ -120,12 +115,7 @@ Describe 'Errors carry stable ids and start nothing' {
         @{ Name = 'a string piped in as a route'; Id = 'UnsupportedInputObject'; Category = 'InvalidType'; Command = { 'kl.example.top' | Start-SniProxy -ListenAddress 127.0.0.1 } }
     ) {
         $before = @(Get-SniProxy).Count
-        $ErrorActionPreference = 'Continue'
-        $all = & $Command 2>&1
-        $err = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
-        $err.Count | Should -BeGreaterThan 0
-        $err[0].FullyQualifiedErrorId | Should -BeLike "$Id,ClusterExpose.Commands.*"
-        $err[0].CategoryInfo.Category | Should -Be $Category
+        $null = Assert-CommandError $Command $Id $Category
         @(Get-SniProxy).Count | Should -Be $before
     }
 

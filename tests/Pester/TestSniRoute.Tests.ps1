@@ -2,6 +2,7 @@
 # lint findings, live probes against loopback servers, and every error path by its id.
 BeforeAll {
     Import-Module $env:CLUSTEREXPOSE_MODULE -Force
+    . (Join-Path $PSScriptRoot 'Helpers.ps1')
     $script:home65 = New-ExposedHost k65 kl.example.top 10.21.22.65 -IncludeSubdomains
 
     # A hand-written set as found in a cloud cluster: a site of its own, the passthrough to home,
@@ -144,10 +145,7 @@ Describe 'Live probes' {
     }
 
     It 'reports a refused port as a connection error with a stable id' {
-        $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
-        $listener.Start()
-        $port = $listener.LocalEndpoint.Port
-        $listener.Stop()
+        $port = Get-FreePort
         $result = Test-SniRoute -Hostname kl.example.top -Server 127.0.0.1 -Port $port -TimeoutSec 5 -ErrorAction SilentlyContinue -ErrorVariable err
         $result | Should -BeNullOrEmpty
         $err[0].FullyQualifiedErrorId | Should -Be 'ProbeConnectionRefused,ClusterExpose.Commands.TestSniRouteCommand'
@@ -183,13 +181,7 @@ Describe 'Errors carry stable ids and change nothing' {
         @{ Name = 'a rule that does not parse'; Id = 'InvalidRule'; Category = 'InvalidArgument'; Command = { Convert-TraefikRule 'Host(`a`' } }
         @{ Name = 'a rule v2 cannot say'; Id = 'RuleNotConvertible'; Category = 'InvalidArgument'; Command = { Convert-TraefikRule 'PathRegexp(`^/x`)' -From V3 -To V2 } }
     ) {
-        $ErrorActionPreference = 'Continue'
-        $all = & $Command 2>&1
-        $err = @($all | Where-Object { $_ -is [System.Management.Automation.ErrorRecord] })
-        $err.Count | Should -BeGreaterThan 0
-        $err[0].FullyQualifiedErrorId | Should -BeLike "$Id,ClusterExpose.Commands.*"
-        $err[0].CategoryInfo.Category | Should -Be $Category
-        @($all | Where-Object { $_ -isnot [System.Management.Automation.ErrorRecord] }) | Should -BeNullOrEmpty
+        $null = Assert-CommandError $Command $Id $Category
     }
 
     It 'stops with a terminating error for a client address that is not one' {
