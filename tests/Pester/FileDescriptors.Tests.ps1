@@ -2,6 +2,9 @@
 # instead of spinning, nothing crashes, and service resumes once descriptors are free again. The
 # proxy runs in a pwsh of its own, which lowers its own descriptor limit (setrlimit) to a few above
 # what it holds, and names its own /proc entry so the test can watch its descriptors from outside.
+# The descriptors are used up by clients that connect to the TLS listener and send nothing: each
+# holds exactly one descriptor until its hello times out, so the count reaches the limit whatever
+# the runtime itself opens or closes meanwhile (a relay holds two, and could leave one unused).
 BeforeAll {
     Add-Type -TypeDefinition @'
 using System.Net;
@@ -63,7 +66,9 @@ public static class DescriptorLimit
     }
 }
 "@
-$proxy = Add-TcpForward fd $Port 127.0.0.1 -TargetPort $Target | Start-SniProxy -ListenAddress 127.0.0.1
+$routes = New-ExposedHost fdweb fd.example.test 127.0.0.1 | Add-TcpForward fd $Port 127.0.0.1 -TargetPort $Target
+$proxy = $routes | Start-SniProxy -ListenAddress 127.0.0.1 -HttpPort 0 -HttpsPort 0 -HandshakeTimeoutSec 300
+$tlsPort = [System.Net.IPEndPoint]::Parse(($proxy.Listeners | Where-Object Kind -EQ Tls).Endpoint).Port
 # Everything the loop below and the proxy's failure path use is touched once now, while a
 # descriptor is still to be had: standard error and output (with none left, the host ends the
 # process when it must open them to write), and Get-SniProxy.
@@ -72,12 +77,10 @@ $proxy = Add-TcpForward fd $Port 127.0.0.1 -TargetPort $Target | Start-SniProxy 
 $null = Get-SniProxy -Id $proxy.Id
 # This process's id as /proc numbers it (the same as $PID unless /proc belongs to another namespace).
 $procId = [System.IO.FileInfo]::new('/proc/self').LinkTarget
-# The fewest of several counts (less the descriptor that reads the folder): one the runtime holds
-# only for a moment must not count, or the spare would be odd and a relay (two each) could never
-# use up the last one.
+# The fewest of several counts, less the descriptor that reads the folder.
 $open = (1..5 | ForEach-Object { [System.IO.Directory]::GetFileSystemEntries('/proc/self/fd').Count - 1; Start-Sleep -Milliseconds 50 } | Measure-Object -Minimum).Minimum
 $errno = [DescriptorLimit]::Lower($open + $Spare)
-Set-Content (Join-Path $Folder ready) "$procId $($open + $Spare) $errno"
+Set-Content (Join-Path $Folder ready) "$procId $($open + $Spare) $errno $tlsPort"
 while (-not (Test-Path (Join-Path $Folder stop))) { Start-Sleep -Milliseconds 50 }
 (Get-SniProxy -Id $proxy.Id).RecentEvents | Set-Content (Join-Path $Folder events)
 (Get-SniProxy -Id $proxy.Id).State | Set-Content (Join-Path $Folder state)
@@ -103,18 +106,27 @@ while (-not (Test-Path (Join-Path $Folder stop))) { Start-Sleep -Milliseconds 50
             Assert-ChildRunning
             Test-Path (Join-Path $folder ready) | Should -BeTrue
 
-            # Eight descriptors to spare: a few relays fit (two each), then accepting fails with EMFILE.
-            # The margin leaves room for descriptors the runtime opens lazily after the count.
-            $procId, $limit, $errno = (Get-Content (Join-Path $folder ready)) -split ' '
+            # Eight descriptors to spare, then accepting fails with EMFILE. The margin leaves room for
+            # descriptors the runtime opens lazily after the count.
+            $procId, $limit, $errno, $tlsPort = (Get-Content (Join-Path $folder ready)) -split ' '
             $errno | Should -Be '0' -Because 'setrlimit must lower the limit'
-            foreach ($i in 1..16) {
+            # One silent client at a time until the proxy holds every descriptor (watched from outside,
+            # since the child cannot open a file to say so), however slow the machine; then a few more
+            # wait in the backlog, so accepting is tried and fails.
+            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            while ((Get-ChildDescriptorCount) -lt [int] $limit -and $clients.Count -lt 64 -and [DateTime]::UtcNow -lt $deadline) {
                 $client = [System.Net.Sockets.TcpClient]::new()
-                $client.Connect([System.Net.IPAddress]::Loopback, $port)
+                $client.Connect([System.Net.IPAddress]::Loopback, [int] $tlsPort)
+                $clients.Add($client)
+                Start-Sleep -Milliseconds 100
+            }
+            foreach ($i in 1..4) {
+                $client = [System.Net.Sockets.TcpClient]::new()
+                $client.Connect([System.Net.IPAddress]::Loopback, [int] $tlsPort)
                 $clients.Add($client)
             }
-            # Hold the clients until the proxy has used every descriptor (watched from outside, since the
-            # child cannot open a file to say so), however slow the machine; then accepting fails.
-            $deadline = [DateTime]::UtcNow.AddSeconds(30)
+            # A descriptor the runtime lets go of meanwhile is taken by a waiting client once the back-off ends.
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
             while ((Get-ChildDescriptorCount) -lt [int] $limit -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
             Get-ChildDescriptorCount | Should -Be ([int] $limit) -Because 'the clients must use up the descriptors'
             Start-Sleep -Milliseconds 500
