@@ -1,6 +1,7 @@
 using System.Linq;
 using ClusterExpose.Engine.Manifests;
 using ClusterExpose.Engine.Validation;
+using ClusterExpose.Engine.Yaml;
 using Xunit;
 
 namespace ClusterExpose.Engine.Tests;
@@ -128,6 +129,76 @@ public sealed class ValidationTests
         var host = ExposeFactory.CreateHost("k65", new[] { "kl.example.top" }, false, new[] { "10.21.22.65" }).Value!;
         var forward = ExposeFactory.CreateForward("tls", 443, new[] { "10.21.22.71" }).Value!;
         Assert.Equal(new[] { ErrorIds.DuplicatePublicPort }, Ids(ExposeValidator.ValidateSet(new IExposeResource[] { host, forward })));
+    }
+
+    [Theory]
+    [InlineData("web")]
+    [InlineData("websecure")]
+    [InlineData("traefik")]
+    [InlineData("metrics")]
+    public void AForwardCannotDeclareAnEntryPointOfTraefiksOwnChart(string entryPoint)
+    {
+        var forward = ExposeFactory.CreateForward(entryPoint, 5000, new[] { "10.21.22.70" }).Value!;
+        Assert.Equal(entryPoint, forward.EntryPoint);
+        var documents = ManifestBuilder.Build(new IExposeResource[] { forward }, new ManifestOptions(), out var errors);
+        Assert.Empty(documents);
+        ClusterExposeException error = Assert.Single(errors);
+        Assert.Equal(ErrorIds.ReservedEntryPoint, error.ErrorId);
+        Assert.Equal(ExposeErrorKind.InvalidArgument, error.Kind);
+        Assert.Contains($"EntryPoint '{entryPoint}' of TcpForward/{entryPoint}", error.Message);
+        Assert.Contains("-EntryPoint", error.RecommendedAction);
+
+        // The same name is fine under an entry point of its own.
+        var renamed = ExposeFactory.CreateForward(entryPoint, 5000, new[] { "10.21.22.70" }, entryPoint: entryPoint + "-tcp").Value!;
+        Assert.NotEmpty(ManifestBuilder.Build(new IExposeResource[] { renamed }, new ManifestOptions(), out errors));
+        Assert.Empty(errors);
+    }
+
+    [Theory]
+    [InlineData(80, "web")]
+    [InlineData(443, "websecure")]
+    public void AnEntryPointForwardCannotTakeThePublicPortOfTraefiksWebEntryPoints(int port, string taken)
+    {
+        var forward = ExposeFactory.CreateForward("tls", port, new[] { "10.21.22.70" }).Value!;
+        Assert.Empty(ManifestBuilder.Build(new IExposeResource[] { forward }, new ManifestOptions(), out var errors));
+        ClusterExposeException error = Assert.Single(errors);
+        Assert.Equal(ErrorIds.ReservedPublicPort, error.ErrorId);
+        Assert.Contains($"Traefik's own '{taken}' entry point", error.Message);
+
+        // A LoadBalancer Service has a port of its own, and the local proxy declares no entry point.
+        var balanced = ExposeFactory.CreateForward("tls", port, new[] { "10.21.22.70" }, mode: TcpForwardMode.LoadBalancer).Value!;
+        Assert.NotEmpty(ManifestBuilder.Build(new IExposeResource[] { balanced }, new ManifestOptions(), out errors));
+        Assert.Empty(errors);
+        Assert.NotEmpty(ManifestBuilder.Build(new IExposeResource[] { forward }, new ManifestOptions { ForLocalForwarding = true }, out errors));
+        Assert.Empty(errors);
+    }
+
+    [Theory]
+    [InlineData(8080, 28080)]
+    [InlineData(9000, 29000)]
+    [InlineData(22, 10022)]
+    [InlineData(5432, 5432)]
+    public void AForwardListensInsideTheTraefikPodWhereTheChartDoesNot(int port, int podPort)
+    {
+        var forward = ExposeFactory.CreateForward("fwd", port, new[] { "10.21.22.70" }).Value!;
+        string yaml = ManifestBuilder.BuildYaml(new IExposeResource[] { forward }, new ManifestOptions(), out var errors);
+        Assert.Empty(errors);
+        YMap config = YamlText.Read(yaml, out _).OfType<YMap>().Single(r => r.Text("kind") == "HelmChartConfig");
+        var values = (YMap)YamlText.Read(config.Text("spec", "valuesContent")!, out _)[0];
+        Assert.Equal(podPort.ToString(), values.Map("ports")!.Map("fwd")!.Text("port"));
+        Assert.Equal(port.ToString(), values.Map("ports")!.Map("fwd")!.Text("exposedPort"));
+    }
+
+    [Fact]
+    public void TwoForwardsThatWouldListenOnOnePortInsideThePodAreRefused()
+    {
+        var low = ExposeFactory.CreateForward("ssh", 22, new[] { "10.21.22.70" }).Value!;
+        var high = ExposeFactory.CreateForward("ssh-alt", 10022, new[] { "10.21.22.71" }).Value!;
+        Assert.Empty(ManifestBuilder.Build(new IExposeResource[] { low, high }, new ManifestOptions(), out var errors));
+        ClusterExposeException error = Assert.Single(errors);
+        Assert.Equal(ErrorIds.DuplicateContainerPort, error.ErrorId);
+        Assert.Contains("TcpForward/ssh (port 22) and TcpForward/ssh-alt (port 10022)", error.Message);
+        Assert.Contains("port 10022 inside the Traefik pod", error.Message);
     }
 
     [Fact]

@@ -49,6 +49,15 @@ Describe 'Input errors carry stable ids' {
         $err[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
     }
 
+    It 'a forward cannot take what Traefik''s own chart declares: <Name>' -ForEach @(
+        @{ Name = 'the web entry point'; Id = 'ReservedEntryPoint'; Command = { Add-TcpForward web 8081 10.21.22.70 | ConvertTo-ExposeManifest } }
+        @{ Name = 'the public port of websecure'; Id = 'ReservedPublicPort'; Command = { Add-TcpForward mail 443 10.21.22.70 | ConvertTo-ExposeManifest } }
+        @{ Name = 'the pod port of another forward'; Id = 'DuplicateContainerPort'; Command = { Add-TcpForward ssh 22 10.21.22.70 | Add-TcpForward ssh-alt 10022 10.21.22.71 | ConvertTo-ExposeManifest } }
+    ) {
+        $record = Assert-CommandError $Command $Id 'InvalidArgument'
+        $record.ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+    }
+
     It 'an invalid set writes no file' {
         $path = Join-Path $TestDrive 'never.yaml'
         New-ExposedHost local kl.example.top 169.254.1.1 | Export-ExposeManifest -Path $path -ErrorAction SilentlyContinue -ErrorVariable err

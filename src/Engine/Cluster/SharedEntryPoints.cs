@@ -58,14 +58,22 @@ public static class SharedEntryPoints
             }
 
             int? port = PublicPort(settings);
+            int? podPort = PodPort(settings);
             foreach (var (otherName, otherSettings) in livePorts.Where(p => p.Key != entryPoint))
             {
+                string other = liveDeclared.TryGetValue(otherName, out string? otherOwner) ? $"entry point '{otherName}' of {otherOwner}" : $"entry point '{otherName}'";
                 if (port is not null && PublicPort(otherSettings) == port)
                 {
-                    string other = liveDeclared.TryGetValue(otherName, out string? otherOwner) ? $"entry point '{otherName}' of {otherOwner}" : $"entry point '{otherName}'";
                     throw new ClusterExposeException(ErrorIds.DuplicatePublicPort, ExposeErrorKind.ResourceExists,
                         $"Port {port} of entry point '{entryPoint}' is already declared by {other} in {described}; one public port carries one forward.",
                         described, $"Remove what uses entry point '{otherName}' first, or choose another port.");
+                }
+
+                if (podPort is not null && PodPort(otherSettings) == podPort)
+                {
+                    throw new ClusterExposeException(ErrorIds.DuplicateContainerPort, ExposeErrorKind.ResourceExists,
+                        $"Entry point '{entryPoint}' in {described} would listen on port {podPort} inside the Traefik pod, which {other} already listens on.",
+                        described, $"Choose another public port for this forward, or remove what uses entry point '{otherName}' first.");
                 }
             }
         }
@@ -139,6 +147,10 @@ public static class SharedEntryPoints
 
     private static int? PublicPort(YNode settings) =>
         settings is YMap map && (map["exposedPort"] ?? map["port"]) is YScalar scalar && scalar.TryGetInt(out int port) ? port : null;
+
+    /// <summary>The port an entry point listens on inside the Traefik pod.</summary>
+    private static int? PodPort(YNode settings) =>
+        settings is YMap map && map["port"] is YScalar scalar && scalar.TryGetInt(out int port) ? port : null;
 
     /// <summary>Which owner declared which entry point, in the annotation's order (an ordered dictionary: only ever added to).</summary>
     private static Dictionary<string, string> Declared(YMap config)

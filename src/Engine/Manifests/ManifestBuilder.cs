@@ -82,10 +82,52 @@ public sealed class ManifestBuilder
             }
         }
 
+        foreach (ClusterExposeException problem in options.ForLocalForwarding || options.ForProxyRoutes ? Enumerable.Empty<ClusterExposeException>() : CheckEntryPoints(resources))
+        {
+            yield return problem;
+        }
+
         if (!KubernetesNames.IsDns1123Subdomain(options.GatewayName) || (options.GatewayNamespace is not null && !KubernetesNames.IsDns1123Label(options.GatewayNamespace)))
         {
             yield return new ClusterExposeException(ErrorIds.InvalidGatewayName, ExposeErrorKind.InvalidArgument,
                 $"GatewayName '{options.GatewayName}' (namespace '{options.GatewayNamespace}') is not a valid Kubernetes object reference.", options.GatewayName);
+        }
+    }
+
+    /// <summary>
+    /// A forward rendered as a Traefik entry point shares Traefik's one set of entry points and the
+    /// one pod they listen in: it must not take a name or a public port of the chart's own entry
+    /// points, nor the port inside the pod of another forward.
+    /// </summary>
+    private static IEnumerable<ClusterExposeException> CheckEntryPoints(IReadOnlyList<IExposeResource> resources)
+    {
+        List<TcpForward> forwards = resources.OfType<TcpForward>()
+            .Where(f => f.Mode == TcpForwardMode.TraefikEntryPoint && f.Flavor != ExposeFlavor.GatewayApi)
+            .ToList();
+        foreach (TcpForward forward in forwards)
+        {
+            string owner = OwnerValue(forward);
+            var reserved = TraefikChartEntryPoints.FirstOrDefault(e => e.Name == forward.EntryPoint || e.PublicPort == forward.Port);
+            if (reserved.Name == forward.EntryPoint)
+            {
+                yield return new ClusterExposeException(ErrorIds.ReservedEntryPoint, ExposeErrorKind.InvalidArgument,
+                    $"EntryPoint '{forward.EntryPoint}' of {owner} is one of the entry points Traefik's Helm chart declares itself ({string.Join(", ", TraefikChartEntryPoints.Select(e => e.Name))}); declaring it for a forward would replace the chart's settings.",
+                    forward.EntryPoint, "Give the forward another entry point name with Add-TcpForward -EntryPoint.");
+            }
+            else if (reserved.Name is not null)
+            {
+                yield return new ClusterExposeException(ErrorIds.ReservedPublicPort, ExposeErrorKind.InvalidArgument,
+                    $"Port {forward.Port} of {owner} is the public port of Traefik's own '{reserved.Name}' entry point; one public port carries one entry point.",
+                    forward.Port, "Choose another public port; HTTP and HTTPS by host name go through New-ExposedHost.");
+            }
+        }
+
+        foreach (var clash in forwards.GroupBy(f => TraefikContainerPort(f.Port)).Where(g => g.Select(f => f.Port).Distinct().Count() > 1))
+        {
+            string owners = string.Join(" and ", clash.Select(f => $"{OwnerValue(f)} (port {f.Port})"));
+            yield return new ClusterExposeException(ErrorIds.DuplicateContainerPort, ExposeErrorKind.InvalidArgument,
+                $"{owners} would both listen on port {clash.Key} inside the Traefik pod (there, a public port below 1024 listens on 10000 + port, and one of the chart's own ports on 20000 + port).",
+                clash.Key, "Choose another public port for one of them.");
         }
     }
 

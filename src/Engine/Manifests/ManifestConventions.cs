@@ -1,3 +1,6 @@
+using System.Collections.Generic;
+using System.Linq;
+
 namespace ClusterExpose.Engine.Manifests;
 
 /// <summary>Names, labels and annotations every rendered object follows; the importer reads the same ones back.</summary>
@@ -66,8 +69,32 @@ public static class ManifestConventions
     public static string SharedOwnerValue(string namespaceName, string owner) => namespaceName + "/" + owner;
 
     /// <summary>
-    /// Traefik's Helm chart runs unprivileged, so a container port below 1024 cannot be bound; such
-    /// entry points listen on 10000 + port inside the pod and are exposed on the public port.
+    /// The entry points Traefik's Helm chart declares itself, with the port each listens on inside the
+    /// pod and the public port of those it exposes. A forward's entry point in the k3s HelmChartConfig
+    /// must take none of these names (its settings would replace the chart's) and none of the public ports.
     /// </summary>
-    public static int TraefikContainerPort(int publicPort) => publicPort >= 1024 ? publicPort : 10000 + publicPort;
+    public static readonly IReadOnlyList<(string Name, int ContainerPort, int? PublicPort)> TraefikChartEntryPoints = new (string, int, int?)[]
+    {
+        ("web", 8000, 80),
+        ("websecure", 8443, 443),
+        ("traefik", 8080, null),
+        ("metrics", 9100, null),
+    };
+
+    /// <summary>
+    /// Ports the chart's own entry points listen on inside the pod: those above, and 9000, where
+    /// charts before Traefik v3 put the dashboard entry point.
+    /// </summary>
+    private static readonly HashSet<int> TraefikChartContainerPorts = new(TraefikChartEntryPoints.Select(e => e.ContainerPort).Append(9000));
+
+    /// <summary>
+    /// The port a forward's entry point listens on inside the Traefik pod. The chart runs unprivileged,
+    /// so a public port below 1024 listens on 10000 + port; a public port the chart's own entry points
+    /// listen on inside the pod (8080 is a common one to forward) listens on 20000 + port; any other
+    /// listens on the public port itself.
+    /// </summary>
+    public static int TraefikContainerPort(int publicPort) =>
+        publicPort < 1024 ? 10000 + publicPort
+        : TraefikChartContainerPorts.Contains(publicPort) ? 20000 + publicPort
+        : publicPort;
 }

@@ -34,4 +34,10 @@ public sealed class ManifestOptions
     /// server: target addresses Kubernetes refuses as endpoints (loopback, link-local) are fine there.
     /// </summary>
     public bool ForLocalForwarding { get; set; }
+
+    /// <summary>
+    /// The objects are the routes file of a Start-SniProxy Deployment, which Traefik never reads:
+    /// a forward may use any entry point name and public port there, even one of Traefik's own.
+    /// </summary>
+    public bool ForProxyRoutes { get; set; }
 }

@@ -55,7 +55,7 @@ public static class SniProxyDeploymentBuilder
         string routesYaml = string.Empty;
         if (problems.Count == 0)
         {
-            routesYaml = ManifestBuilder.BuildYaml(resources, new ManifestOptions(), out IReadOnlyList<ClusterExposeException> renderErrors);
+            routesYaml = ManifestBuilder.BuildYaml(resources, new ManifestOptions { ForProxyRoutes = true }, out IReadOnlyList<ClusterExposeException> renderErrors);
             problems.AddRange(renderErrors);
         }
 

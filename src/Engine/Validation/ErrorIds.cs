@@ -52,4 +52,7 @@ public static class ErrorIds
     public const string InvalidRbacOption = "InvalidRbacOption";
     public const string SharedValuesUnreadable = "SharedValuesUnreadable";
     public const string EntryPointTaken = "EntryPointTaken";
+    public const string ReservedEntryPoint = "ReservedEntryPoint";
+    public const string ReservedPublicPort = "ReservedPublicPort";
+    public const string DuplicateContainerPort = "DuplicateContainerPort";
 }

@@ -282,6 +282,25 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public void AForwardThatWouldListenWhereALiveEntryPointListensIsRefused()
+    {
+        // A user's own entry point inside the Traefik pod on 10022, where a forward of public port 22 would listen.
+        server.Seed(JsonNode.Parse("""
+            {"apiVersion":"helm.cattle.io/v1","kind":"HelmChartConfig","metadata":{"name":"traefik","namespace":"kube-system","labels":{"app.kubernetes.io/managed-by":"clusterexpose"},
+             "annotations":{"clusterexpose.io/owner":"default/TcpForward/git","clusterexpose.io/entry-points":"git=default/TcpForward/git"}},
+             "spec":{"valuesContent":"ports:\n  git:\n    port: 10022\n    exposedPort: 10022\n    expose:\n      default: true\n"}}
+            """)!.AsObject());
+        using ClusterSession session = Open(kubeConfig);
+        string version = (string)server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!["metadata"]!["resourceVersion"]!;
+        PublishItem item = Items(session, new IExposeResource[] { Forward("ssh", 22) }).Single(i => i.Type.Kind == KubeKinds.HelmChartConfig);
+        var clash = Assert.Throws<ClusterExposeException>(() => ClusterPublisher.DryRun(session, item, force: false));
+        Assert.Equal(ErrorIds.DuplicateContainerPort, clash.ErrorId);
+        Assert.Equal(ExposeErrorKind.ResourceExists, clash.Kind);
+        Assert.Contains("port 10022 inside the Traefik pod, which entry point 'git' of default/TcpForward/git already listens on", clash.Message);
+        Assert.Equal(version, (string?)server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!["metadata"]!["resourceVersion"]);
+    }
+
+    [Fact]
     public void PublishingKeepsTheValuesAUserPutInTheSharedChartConfig()
     {
         server.Seed(JsonNode.Parse("""

@@ -51,4 +51,15 @@ public sealed class SniProxyDeploymentTests
         Assert.Empty(SniProxyDeploymentBuilder.Build(loopback, new SniProxyDeploymentOptions(), out IReadOnlyList<ClusterExposeException> addressErrors));
         Assert.Equal("AddressRejectedByKubernetes", Assert.Single(addressErrors).ErrorId);
     }
+
+    [Fact]
+    public void TakesEntryPointNamesThatOnlyTraefikReserves()
+    {
+        // Traefik never reads the proxy's routes: a forward named after one of its chart's entry points is fine here.
+        var metrics = new IExposeResource[] { ExposeFactory.CreateForward("metrics", 9100, new[] { "10.21.22.70" }).Value! };
+        Assert.NotEmpty(SniProxyDeploymentBuilder.Build(metrics, new SniProxyDeploymentOptions(), out IReadOnlyList<ClusterExposeException> errors));
+        Assert.Empty(errors);
+        Assert.Empty(ManifestBuilder.Build(metrics, new ManifestOptions(), out errors));
+        Assert.Equal("ReservedEntryPoint", Assert.Single(errors).ErrorId);
+    }
 }
