@@ -173,7 +173,7 @@ public sealed class ProxyFaultTests
         int port = Backends.ClosedPort();
         await using ProxyUnderTest proxy = ProxyUnderTest.Start(
             new IExposeResource[] { ProxyUnderTest.Forward("db", port, echo.Port) },
-            o => o.IdleTimeout = TimeSpan.FromMilliseconds(300));
+            o => o.IdleTimeout = TimeSpan.FromSeconds(1));
 
         using var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, proxy.Port(ListenerKind.Tcp));
