@@ -47,6 +47,10 @@ public sealed class NewExposeRoleManifestCommand : ClusterExposeCmdlet
     [Parameter]
     public SwitchParameter EntryPoints { get; set; }
 
+    /// <summary>Also allow listing every IngressRoute and IngressRouteTCP of the cluster, as Test-SniRoute -Context does.</summary>
+    [Parameter]
+    public SwitchParameter ReadAllRoutes { get; set; }
+
     protected override void EndProcessing()
     {
         IReadOnlyList<YDocument> documents = RbacManifestBuilder.Build(new RbacOptions
@@ -59,6 +63,7 @@ public sealed class NewExposeRoleManifestCommand : ClusterExposeCmdlet
             LegacyTraefikApiGroup = LegacyApiGroup.IsPresent,
             LegacyEndpoints = LegacyEndpoints.IsPresent,
             EntryPoints = EntryPoints.IsPresent,
+            ReadAllRoutes = ReadAllRoutes.IsPresent,
         }, out IReadOnlyList<ClusterExposeException> errors);
         WriteErrors(errors);
         if (errors.Count == 0)

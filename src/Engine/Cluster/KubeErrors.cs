@@ -33,7 +33,7 @@ public static class KubeErrors
             case HttpStatusCode.Forbidden:
                 return new ClusterExposeException(ErrorIds.ClusterForbidden, ExposeErrorKind.PermissionDenied,
                     $"Not allowed to {where}: {serverMessage}",
-                    target, "Grant the account the rules that New-ExposeRoleManifest renders, or use a context that has them.", exception);
+                    target, "Grant the account the rules that New-ExposeRoleManifest renders (with -ReadAllRoutes for Test-SniRoute -Context), or use a context that has them.", exception);
             case HttpStatusCode.NotFound when verb is "list" or "apply" || target.StartsWith("API resources", StringComparison.Ordinal):
                 return new ClusterExposeException(ErrorIds.ClusterKindNotServed, ExposeErrorKind.ObjectNotFound,
                     $"The cluster does not serve {type?.ToString() ?? target}, or the namespace does not exist ({where}): {serverMessage}",

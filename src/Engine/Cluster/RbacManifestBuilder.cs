@@ -27,6 +27,12 @@ public sealed class RbacOptions
 
     /// <summary>TCP forwards on their own Traefik entry points: the k3s HelmChartConfig kube-system/traefik.</summary>
     public bool EntryPoints { get; set; }
+
+    /// <summary>
+    /// Test-SniRoute -Context: list every IngressRoute and IngressRouteTCP of the cluster, whoever made
+    /// them, through a read-only ClusterRole of its own.
+    /// </summary>
+    public bool ReadAllRoutes { get; set; }
 }
 
 /// <summary>
@@ -105,6 +111,27 @@ public static class RbacManifestBuilder
                     .Add(Rule("helm.cattle.io", new[] { "helmchartconfigs" }, new[] { "get", "patch", "delete" }, resourceName: "traefik"))),
                 "k3s: the HelmChartConfig kube-system/traefik that declares the entry points of TCP forwards."));
             documents.Add(Binding(options, "RoleBinding", "Role", "kube-system", name));
+        }
+
+        if (options.ReadAllRoutes)
+        {
+            // Traefik routes with every IngressRoute of every namespace, so Test-SniRoute lists them all,
+            // in both API groups: a cluster may still serve the old one beside traefik.io, and the
+            // reader lists every group the cluster serves. Listing is all it does.
+            string name = options.Name + "-route-reader";
+            var listRoutes = new YSequence();
+            foreach (string group in new[] { ManifestConventions.TraefikApiGroup, ManifestConventions.LegacyTraefikApiGroup })
+            {
+                listRoutes.Add(Rule(group, new[] { "ingressroutes", "ingressroutetcps" }, new[] { "list" }));
+            }
+
+            documents.Add(new YDocument(new YMap()
+                .Add("apiVersion", "rbac.authorization.k8s.io/v1")
+                .Add("kind", "ClusterRole")
+                .Add("metadata", Metadata(name, null))
+                .Add("rules", listRoutes),
+                "Test-SniRoute -Context: every IngressRoute and IngressRouteTCP of the cluster, read-only."));
+            documents.Add(Binding(options, "ClusterRoleBinding", "ClusterRole", null, name));
         }
 
         return documents;

@@ -492,6 +492,77 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public void TheRenderedRolesAllowEveryRequestTheCmdletsSendAndNoMore()
+    {
+        // Everything the cluster cmdlets send in one namespace: publish, list, remove a forward (with the
+        // shared k3s HelmChartConfig), and read every route of the cluster for Test-SniRoute -Context.
+        server.ClearRequests();
+        using ClusterSession session = Open(kubeConfig);
+        ClusterRouteApis apis = ClusterDiscovery.Discover(session);
+        PublishAll(session, Scenario().Append(Forward("ssh", 2222)).ToList());
+        ClusterInventory inventory = ClusterInventory.Read(session, apis, "default");
+        RemovalPlan plan = ClusterRemover.Plan(session, inventory, "TcpForward/pg", "default");
+        ClusterRemover.Execute(session, plan, dryRun: true);
+        ClusterRemover.Execute(session, plan, dryRun: false);
+        int beforeReading = server.Requests.Count;
+        Assert.NotEmpty(ClusterRoutes.Read(session, apis));
+        var sent = Authorizations(server.Requests);
+        var readingRoutes = Authorizations(server.Requests.Skip(beforeReading));
+        Assert.Contains(sent, a => a.Verb == "delete" && a.Resource == "services");
+        Assert.Contains(sent, a => a.Verb == "patch" && a.Resource == "helmchartconfigs");
+        Assert.Contains(readingRoutes, a => a.Verb == "list" && a.Namespace is null && a.Resource == "ingressroutetcps");
+
+        IReadOnlyList<YDocument> rbac = RbacManifestBuilder.Build(new RbacOptions { EntryPoints = true, ReadAllRoutes = true }, out var errors);
+        Assert.Empty(errors);
+        Assert.All(sent, a => Assert.True(Allows(rbac, a), $"the rendered roles do not allow {a}"));
+
+        // Without the reader role, listing every namespace's routes is what an account could not do.
+        IReadOnlyList<YDocument> publisherOnly = RbacManifestBuilder.Build(new RbacOptions { EntryPoints = true }, out _);
+        Assert.Equal(readingRoutes, sent.Where(a => !Allows(publisherOnly, a)).ToList());
+        YMap reader = rbac.Single(d => d.Root.Text("kind") == "ClusterRole").Root;
+        Assert.All(reader.Sequence("rules")!.OfType<YMap>(), r => Assert.Equal("list", Assert.Single(r.Sequence("verbs")!.OfType<YScalar>()).Value));
+    }
+
+    private static List<(string Verb, string Group, string Resource, string? Namespace, string? Name)> Authorizations(IEnumerable<RecordedRequest> requests) =>
+        requests.Select(Authorization).Where(a => a is not null).Select(a => a!.Value).ToList();
+
+    /// <summary>What RBAC would check for a request (null for discovery, which every account may read).</summary>
+    private static (string Verb, string Group, string Resource, string? Namespace, string? Name)? Authorization(RecordedRequest request)
+    {
+        string[] parts = request.Path.Trim('/').Split('/');
+        int rest = parts[0] == "api" ? 2 : parts[0] == "apis" ? 3 : parts.Length;
+        if (parts.Length <= rest)
+        {
+            return null;
+        }
+
+        string group = parts[0] == "api" ? string.Empty : parts[1];
+        string[] path = parts[rest..];
+        (string resource, string? namespaceName, string? name) = path[0] == "namespaces" && path.Length >= 3
+            ? (path[2], path[1], path.Length > 3 ? path[3] : null)
+            : (path[0], (string?)null, path.Length > 1 ? path[1] : null);
+        string verb = request.Method switch
+        {
+            "GET" => name is null ? "list" : "get",
+            "POST" => "create",
+            "PATCH" => "patch",
+            "PUT" => "update",
+            "DELETE" => name is null ? "deletecollection" : "delete",
+            _ => request.Method,
+        };
+        return (verb, group, resource, namespaceName, name);
+    }
+
+    private static bool Allows(IReadOnlyList<YDocument> rbac, (string Verb, string Group, string Resource, string? Namespace, string? Name) asked) =>
+        rbac.Select(d => d.Root)
+            .Where(role => role.Text("kind") == "ClusterRole" || (role.Text("kind") == "Role" && asked.Namespace is not null && role.Text("metadata", "namespace") == asked.Namespace))
+            .SelectMany(role => role.Sequence("rules")!.OfType<YMap>())
+            .Any(rule => Has(rule, "apiGroups", asked.Group) && Has(rule, "resources", asked.Resource) && Has(rule, "verbs", asked.Verb)
+                && (rule.Sequence("resourceNames") is null || (asked.Name is not null && Has(rule, "resourceNames", asked.Name))));
+
+    private static bool Has(YMap rule, string field, string value) => rule.Sequence(field)!.OfType<YScalar>().Any(s => s.Value == value);
+
+    [Fact]
     public void TheRenderedRoleNamesExactlyTheKindsAndVerbsUsed()
     {
         IReadOnlyList<YDocument> documents = RbacManifestBuilder.Build(new RbacOptions { Namespace = "edge", EntryPoints = true }, out var errors);
@@ -509,8 +580,9 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal(new[] { "Role", "RoleBinding", "Role", "RoleBinding" }, documents.Select(d => d.Root.Text("kind")));
         Assert.Equal("kube-system", documents[2].Root.Text("metadata", "namespace"));
 
-        IReadOnlyList<YDocument> clusterWide = RbacManifestBuilder.Build(new RbacOptions { AllNamespaces = true, Flavors = new[] { ExposeFlavor.TraefikV3, ExposeFlavor.GatewayApi }, LegacyEndpoints = true }, out _);
-        Assert.Equal(new[] { "ClusterRole", "ClusterRoleBinding" }, clusterWide.Select(d => d.Root.Text("kind")));
+        IReadOnlyList<YDocument> clusterWide = RbacManifestBuilder.Build(new RbacOptions { AllNamespaces = true, Flavors = new[] { ExposeFlavor.TraefikV3, ExposeFlavor.GatewayApi }, LegacyEndpoints = true, ReadAllRoutes = true }, out _);
+        Assert.Equal(new[] { "ClusterRole", "ClusterRoleBinding", "ClusterRole", "ClusterRoleBinding" }, clusterWide.Select(d => d.Root.Text("kind")));
+        Assert.Equal("clusterexpose-publisher-route-reader", clusterWide[3].Root.Text("roleRef", "name"));
         Assert.Null(clusterWide[0].Root.Text("metadata", "namespace"));
         Assert.All(documents.Concat(clusterWide), d => Assert.Empty(KindSchemas.Check(d.Root)));
 
