@@ -27,6 +27,8 @@ public enum FakeRouteApis
     GatewayV1Alpha2 = 8,
     /// <summary>k3s's Helm controller (HelmChartConfig).</summary>
     K3sHelm = 16,
+    /// <summary>Traefik v2.10 and v2.11's CRDs: both groups, and no ServersTransportTCP (a v3 kind) in traefik.io.</summary>
+    TraefikV2 = 32,
 }
 
 public static class ApiCatalog
@@ -49,7 +51,13 @@ public static class ApiCatalog
             served.Add(new("traefik.io", "v1alpha1", "serverstransporttcps", "ServersTransportTCP"));
         }
 
-        if (apis.HasFlag(FakeRouteApis.TraefikV2Legacy))
+        if (apis.HasFlag(FakeRouteApis.TraefikV2) && !apis.HasFlag(FakeRouteApis.TraefikV3))
+        {
+            served.Add(new("traefik.io", "v1alpha1", "ingressroutes", "IngressRoute"));
+            served.Add(new("traefik.io", "v1alpha1", "ingressroutetcps", "IngressRouteTCP"));
+        }
+
+        if (apis.HasFlag(FakeRouteApis.TraefikV2Legacy) || apis.HasFlag(FakeRouteApis.TraefikV2))
         {
             served.Add(new("traefik.containo.us", "v1alpha1", "ingressroutes", "IngressRoute"));
             served.Add(new("traefik.containo.us", "v1alpha1", "ingressroutetcps", "IngressRouteTCP"));

@@ -12,6 +12,12 @@ public sealed class ClusterRouteApis
 
     public bool TraefikContainous { get; init; }
 
+    /// <summary>
+    /// traefik.io serves ServersTransportTCP, a kind that came with Traefik v3.0: the CRDs are v3's, so
+    /// a traefik.containo.us beside them is left over from the v2 the cluster ran before.
+    /// </summary>
+    public bool TraefikV3Crds { get; init; }
+
     /// <summary>k3s's Helm controller: where the entry points of forwarded ports are declared.</summary>
     public bool HelmChartConfigs { get; init; }
 
@@ -20,11 +26,13 @@ public sealed class ClusterRouteApis
 
     /// <summary>
     /// Traefik v3 serves only traefik.io; v2.10 and v2.11 serve both groups, older v2 only
-    /// traefik.containo.us. Traefik wins over the Gateway API when both are there, since a k3s cluster
-    /// has Traefik whatever else is installed.
+    /// traefik.containo.us. Both groups with v3's CRDs in traefik.io is a v3 whose v2 CRDs were never
+    /// deleted (an upgrade keeps them). Traefik wins over the Gateway API when both are there, since a
+    /// k3s cluster has Traefik whatever else is installed.
     /// </summary>
     public ExposeFlavor? PreferredFlavor =>
-        TraefikContainous ? ExposeFlavor.TraefikV2
+        TraefikIo && TraefikV3Crds ? ExposeFlavor.TraefikV3
+        : TraefikContainous ? ExposeFlavor.TraefikV2
         : TraefikIo ? ExposeFlavor.TraefikV3
         : Gateway is not null ? ExposeFlavor.GatewayApi
         : null;
@@ -68,9 +76,15 @@ public sealed class ClusterRouteApis
 
     /// <summary>
     /// Whether objects of this flavor fit the cluster as they are: served, and for v3 no sign of an
-    /// older Traefik (only Traefik v2 serves traefik.containo.us; v2.10 and v2.11 serve traefik.io too).
+    /// older Traefik (only Traefik v2 serves traefik.containo.us; v2.10 and v2.11 serve traefik.io too)
+    /// unless traefik.io holds v3's CRDs; for v2, no v3 CRDs.
     /// </summary>
-    public bool Suits(ExposeFlavor flavor) => Serves(flavor) && !(flavor == ExposeFlavor.TraefikV3 && TraefikContainous);
+    public bool Suits(ExposeFlavor flavor) => Serves(flavor) && flavor switch
+    {
+        ExposeFlavor.TraefikV3 => TraefikV3Crds || !TraefikContainous,
+        ExposeFlavor.TraefikV2 => !TraefikV3Crds,
+        _ => true,
+    };
 
     public string Describe()
     {
@@ -125,9 +139,11 @@ public static class ClusterDiscovery
             }
         }
 
+        bool traefikIo = groups.ContainsKey(ManifestConventions.TraefikApiGroup);
         return new ClusterRouteApis
         {
-            TraefikIo = groups.ContainsKey(ManifestConventions.TraefikApiGroup),
+            TraefikIo = traefikIo,
+            TraefikV3Crds = traefikIo && session.ResourcesOf(ManifestConventions.TraefikApiGroup, ManifestConventions.TraefikApiVersion).Contains("serverstransporttcps"),
             TraefikContainous = groups.ContainsKey(ManifestConventions.LegacyTraefikApiGroup),
             Gateway = gateway,
             HelmChartConfigs = groups.ContainsKey(KubeKinds.HelmChartConfig.Group),

@@ -40,7 +40,8 @@ public sealed class ClusterTests : IAsyncLifetime
     [Theory]
     [InlineData(FakeRouteApis.TraefikV3, ExposeFlavor.TraefikV3, false, null)]
     [InlineData(FakeRouteApis.TraefikV2Legacy, ExposeFlavor.TraefikV2, true, null)]
-    [InlineData(FakeRouteApis.TraefikV3 | FakeRouteApis.TraefikV2Legacy, ExposeFlavor.TraefikV2, false, null)]
+    [InlineData(FakeRouteApis.TraefikV2, ExposeFlavor.TraefikV2, false, null)]
+    [InlineData(FakeRouteApis.TraefikV3 | FakeRouteApis.TraefikV2Legacy, ExposeFlavor.TraefikV3, false, null)]
     [InlineData(FakeRouteApis.GatewayV1, ExposeFlavor.GatewayApi, false, GatewayRouteVersion.V1)]
     [InlineData(FakeRouteApis.GatewayV1Alpha2, ExposeFlavor.GatewayApi, false, GatewayRouteVersion.V1Alpha2)]
     [InlineData(FakeRouteApis.GatewayV1 | FakeRouteApis.TraefikV3, ExposeFlavor.TraefikV3, false, GatewayRouteVersion.V1)]
@@ -59,14 +60,33 @@ public sealed class ClusterTests : IAsyncLifetime
     [Fact]
     public async Task AClusterServingBothTraefikGroupsRunsTraefikV2UnlessToldOtherwise()
     {
-        await using FakeApiServer both = await FakeApiServer.StartAsync(FakeRouteApis.TraefikV3 | FakeRouteApis.TraefikV2Legacy);
+        await using FakeApiServer both = await FakeApiServer.StartAsync(FakeRouteApis.TraefikV2);
         using ClusterSession session = Open(both.WriteKubeConfig(Path.Combine(folder, "both")));
 
         ClusterRouteApis apis = ClusterDiscovery.Discover(session);
 
+        Assert.True(apis.TraefikIo && apis.TraefikContainous);
         Assert.False(apis.Suits(ExposeFlavor.TraefikV3));
         Assert.True(apis.Suits(ExposeFlavor.TraefikV2));
         Assert.Equal(ExposeFlavor.TraefikV3, ClusterDiscovery.ChooseFlavor(apis, ExposeFlavor.TraefikV3, session.Server));
+    }
+
+    [Fact]
+    public async Task TraefikV3sCrdsBesideLeftoverV2OnesMeanTraefikV3()
+    {
+        // An upgrade from v2 keeps traefik.containo.us; ServersTransportTCP in traefik.io says the CRDs are v3's.
+        await using FakeApiServer upgraded = await FakeApiServer.StartAsync(FakeRouteApis.TraefikV3 | FakeRouteApis.TraefikV2Legacy);
+        using ClusterSession session = Open(upgraded.WriteKubeConfig(Path.Combine(folder, "upgraded")));
+
+        ClusterRouteApis apis = ClusterDiscovery.Discover(session);
+
+        Assert.True(apis.TraefikV3Crds);
+        Assert.True(apis.Suits(ExposeFlavor.TraefikV3));
+        Assert.False(apis.Suits(ExposeFlavor.TraefikV2));
+        Assert.Equal(ExposeFlavor.TraefikV3, apis.PreferredFlavor);
+        Assert.False(apis.OptionsFor(ExposeFlavor.TraefikV3).LegacyTraefikApiGroup);
+        // The old group is still read back, so objects written there before are found and can be removed.
+        Assert.Contains(apis.ServedTypes(), t => t.Kind.Group == ManifestConventions.LegacyTraefikApiGroup);
     }
 
     [Fact]
