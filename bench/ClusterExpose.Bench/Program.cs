@@ -155,7 +155,18 @@ internal sealed class Bench
         Array.Sort(latencies);
         Add(target, "p50-us", latencies[latencies.Length / 2]);
         Add(target, "p99-us", latencies[(int)(latencies.Length * 0.99)]);
-        Add(target, "keepalive-req/s", await LoadGenerator.KeepAliveThroughputAsync(ports.Tls, 8, TimeSpan.FromSeconds(quick ? 1 : 3)));
+        // The proxy's CPU over the same seconds says which side the throughput is bound by: a proxy near
+        // one whole core is the limit, one well below it waits on the load generator.
+        TimeSpan keepAliveWindow = TimeSpan.FromSeconds(quick ? 1 : 3);
+        cpu = proxy?.CpuSeconds() ?? 0;
+        double requestsPerSecond = await LoadGenerator.KeepAliveThroughputAsync(ports.Tls, 8, keepAliveWindow);
+        Add(target, "keepalive-req/s", requestsPerSecond);
+        if (proxy is not null)
+        {
+            double used = proxy.CpuSeconds() - cpu;
+            Add(target, "cpu-us/keepalive-req", used * 1e6 / (requestsPerSecond * keepAliveWindow.TotalSeconds));
+            Add(target, "proxy-core-%-keepalive", used * 100 / keepAliveWindow.TotalSeconds);
+        }
 
         cpu = proxy?.CpuSeconds() ?? 0;
         var (tlsBytes, tlsElapsed) = await LoadGenerator.BulkTlsAsync(ports.Tls, BulkTlsBytes);
@@ -270,7 +281,7 @@ internal sealed class Bench
     private string Report()
     {
         string[] targets = { "direct", "ClusterExpose", "HAProxy", "nginx", "sniproxy" };
-        string[] metrics = { "tls-conn/s", "cpu-us/tls-conn", "keepalive-req/s", "p50-us", "p99-us", "tls-passthrough-MB/s", "cpu-s/GB-tls", "tcp-MB/s", "cpu-s/GB-tcp", "KiB/idle-conn" };
+        string[] metrics = { "tls-conn/s", "cpu-us/tls-conn", "keepalive-req/s", "cpu-us/keepalive-req", "proxy-core-%-keepalive", "p50-us", "p99-us", "tls-passthrough-MB/s", "cpu-s/GB-tls", "tcp-MB/s", "cpu-s/GB-tcp", "KiB/idle-conn" };
         var text = new StringBuilder();
         text.AppendLine($"Medians of {rounds} rounds; {Environment.ProcessorCount} cores, proxy pinned to core {ProxyCore}, load generator and origins to core {LoadCore}.");
         text.AppendLine($"Handshakes {Handshakes}, keep-alive requests {Requests}, bulk TCP {BulkPlainBytes >> 20} MiB, bulk TLS {BulkTlsBytes >> 20} MiB, idle connections {IdleConnections}.");
