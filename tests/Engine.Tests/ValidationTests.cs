@@ -154,6 +154,25 @@ public sealed class ValidationTests
         Assert.Empty(errors);
     }
 
+    [Fact]
+    public void AForwardCannotDeclareTheEntryPointAHostRoutesOn()
+    {
+        var host = ExposeFactory.CreateHost("k65", new[] { "kl.example.top" }, false, new[] { "10.21.22.65" }, httpsEntryPoint: "edge-tls").Value!;
+        var forward = ExposeFactory.CreateForward("db", 5432, new[] { "10.21.22.70" }, entryPoint: "edge-tls").Value!;
+        Assert.Empty(ManifestBuilder.Build(new IExposeResource[] { host, forward }, new ManifestOptions(), out var errors));
+        ClusterExposeException error = Assert.Single(errors);
+        Assert.Equal(ErrorIds.ReservedEntryPoint, error.ErrorId);
+        Assert.Contains("where ExposedHost/k65 routes by host name", error.Message);
+    }
+
+    [Fact]
+    public void AForwardTakingAChartNameAndAChartPortHearsOfBoth()
+    {
+        var forward = ExposeFactory.CreateForward("db", 443, new[] { "10.21.22.70" }, entryPoint: "metrics").Value!;
+        ManifestBuilder.Build(new IExposeResource[] { forward }, new ManifestOptions(), out var errors);
+        Assert.Equal(new[] { ErrorIds.ReservedEntryPoint, ErrorIds.ReservedPublicPort }, Ids(errors));
+    }
+
     [Theory]
     [InlineData(80, "web")]
     [InlineData(443, "websecure")]

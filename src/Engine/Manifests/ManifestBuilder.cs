@@ -104,20 +104,29 @@ public sealed class ManifestBuilder
         List<TcpForward> forwards = resources.OfType<TcpForward>()
             .Where(f => f.Mode == TcpForwardMode.TraefikEntryPoint && f.Flavor != ExposeFlavor.GatewayApi)
             .ToList();
+        var hostEntryPoints = resources.OfType<ExposedHost>()
+            .SelectMany(h => new[] { (EntryPoint: h.HttpEntryPoint, Host: h), (EntryPoint: h.HttpsEntryPoint, Host: h) })
+            .ToList();
         foreach (TcpForward forward in forwards)
         {
             string owner = OwnerValue(forward);
-            var reserved = TraefikChartEntryPoints.FirstOrDefault(e => e.Name == forward.EntryPoint || e.PublicPort == forward.Port);
-            if (reserved.Name == forward.EntryPoint)
+            if (TraefikChartEntryPoints.Any(e => e.Name == forward.EntryPoint))
             {
                 yield return new ClusterExposeException(ErrorIds.ReservedEntryPoint, ExposeErrorKind.InvalidArgument,
                     $"EntryPoint '{forward.EntryPoint}' of {owner} is one of the entry points Traefik's Helm chart declares itself ({string.Join(", ", TraefikChartEntryPoints.Select(e => e.Name))}); declaring it for a forward would replace the chart's settings.",
                     forward.EntryPoint, "Give the forward another entry point name with Add-TcpForward -EntryPoint.");
             }
-            else if (reserved.Name is not null)
+            else if (hostEntryPoints.FirstOrDefault(h => h.EntryPoint == forward.EntryPoint).Host is { } host)
+            {
+                yield return new ClusterExposeException(ErrorIds.ReservedEntryPoint, ExposeErrorKind.InvalidArgument,
+                    $"EntryPoint '{forward.EntryPoint}' of {owner} is where {OwnerValue(host)} routes by host name; a forward's entry point carries that forward alone.",
+                    forward.EntryPoint, "Give the forward another entry point name with Add-TcpForward -EntryPoint.");
+            }
+
+            if (TraefikChartEntryPoints.FirstOrDefault(e => e.PublicPort == forward.Port).Name is { } taken)
             {
                 yield return new ClusterExposeException(ErrorIds.ReservedPublicPort, ExposeErrorKind.InvalidArgument,
-                    $"Port {forward.Port} of {owner} is the public port of Traefik's own '{reserved.Name}' entry point; one public port carries one entry point.",
+                    $"Port {forward.Port} of {owner} is the public port of Traefik's own '{taken}' entry point; one public port carries one entry point.",
                     forward.Port, "Choose another public port; HTTP and HTTPS by host name go through New-ExposedHost.");
             }
         }
