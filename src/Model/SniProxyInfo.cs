@@ -30,6 +30,12 @@ public sealed class SniProxyInfo
 
     public long ActiveConnections { get; init; }
 
+    /// <summary>
+    /// Relays with traffic in the last second or two: each keeps a small read buffer posted per
+    /// direction. The other active connections wait without one.
+    /// </summary>
+    public long BusyRelays { get; init; }
+
     public long TotalConnections { get; init; }
 
     public long BytesFromClients { get; init; }

@@ -23,7 +23,11 @@ internal sealed class ProxyConnection : IRelayObserver
     private const int Reading = 0;
     private const int Connecting = 1;
     private const int Relaying = 2;
-    private const int FirstReadAfterHello = 4096;
+    /// <summary>The buffer a read posted while the relay is active uses: a TLS record or a small request fits.</summary>
+    private const int PostedReadBytes = 4096;
+
+    /// <summary>How long the relay must be quiet before its posted reads give their buffers back.</summary>
+    private const long QuietAfterMs = 1000;
 
     private readonly SniProxyServer server;
     private readonly ProxyListener listener;
@@ -36,6 +40,7 @@ internal sealed class ProxyConnection : IRelayObserver
     private long lastActivity;
     private int expired;
     private int aborted;
+    private CancellationTokenSource? activity;
 
     public ProxyConnection(SniProxyServer server, ProxyListener listener, Socket client)
     {
@@ -48,7 +53,8 @@ internal sealed class ProxyConnection : IRelayObserver
 
     /// <summary>
     /// Called by the server's sweep (no timer per connection): ends a handshake that ran past its
-    /// deadline, or a relay idle for longer than the idle timeout.
+    /// deadline, or a relay idle for longer than the idle timeout; and takes the posted reads (and
+    /// their buffers) away from a relay that has been quiet for a second.
     /// </summary>
     public void CheckDeadlines(long now)
     {
@@ -60,6 +66,9 @@ internal sealed class ProxyConnection : IRelayObserver
                 break;
             case Relaying when now - Volatile.Read(ref lastActivity) > (long)server.Options.IdleTimeout.TotalMilliseconds:
                 Abort();
+                break;
+            case Relaying when now - Volatile.Read(ref lastActivity) > QuietAfterMs && Volatile.Read(ref activity) is not null:
+                Interlocked.Exchange(ref activity, null)?.Cancel();
                 break;
         }
     }
@@ -88,6 +97,9 @@ internal sealed class ProxyConnection : IRelayObserver
     private bool Aborted => Volatile.Read(ref aborted) != 0;
 
     public IPAddress? SourceAddress => clientEndPoint?.Address;
+
+    /// <summary>Relaying with traffic lately: the pumps keep posted reads, each with a small buffer.</summary>
+    public bool Busy => Volatile.Read(ref phase) == Relaying && Volatile.Read(ref activity) is not null;
 
     public async Task RunAsync()
     {
@@ -331,10 +343,11 @@ internal sealed class ProxyConnection : IRelayObserver
 
         int bufferSize = server.Options.BufferSize;
         routeCounters = counters;
-        // After a ClientHello the server's flight and the client's Finished are on their way.
-        int firstRead = listener.Spec.Kind == ListenerKind.Tls ? FirstReadAfterHello : 0;
-        Task<PumpOutcome> up = SocketPump.RunAsync(client, backendSocket, bufferSize, this, fromClient: true, firstRead);
-        Task<PumpOutcome> down = SocketPump.RunAsync(backendSocket, client, bufferSize, this, fromClient: false, firstRead);
+        // After a ClientHello the server's flight and the client's Finished are on their way, after a
+        // request head its response; a plain port may well stay silent, so it starts waiting without a buffer.
+        bool expected = listener.Spec.Kind != ListenerKind.Tcp;
+        Task<PumpOutcome> up = SocketPump.RunAsync(client, backendSocket, bufferSize, PostedReadBytes, this, fromClient: true, expected);
+        Task<PumpOutcome> down = SocketPump.RunAsync(backendSocket, client, bufferSize, PostedReadBytes, this, fromClient: false, expected);
 
         // Each pump aborts the relay itself when it fails (Ended), so waiting for both in turn is enough.
         PumpOutcome upOutcome = await up.ConfigureAwait(false);
@@ -358,6 +371,25 @@ internal sealed class ProxyConnection : IRelayObserver
         }
 
         Volatile.Write(ref lastActivity, Environment.TickCount64);
+    }
+
+    CancellationToken IRelayObserver.WhileActive()
+    {
+        Volatile.Write(ref lastActivity, Environment.TickCount64);
+        while (true)
+        {
+            CancellationTokenSource? current = Volatile.Read(ref activity);
+            if (current is not null)
+            {
+                return current.Token;
+            }
+
+            var fresh = new CancellationTokenSource();
+            if (Interlocked.CompareExchange(ref activity, fresh, null) is null)
+            {
+                return fresh.Token;
+            }
+        }
     }
 
     void IRelayObserver.Ended(PumpOutcome outcome)

@@ -203,6 +203,7 @@ public sealed class SniProxyServer
                 MeanPeekMs = l.Counters.MeanPeekMs,
             }).ToList(),
             ActiveConnections = Volatile.Read(ref active),
+            BusyRelays = connections.Keys.Count(c => c.Busy),
             TotalConnections = all.Sum(l => l.Counters.Total),
             BytesFromClients = routeInfos.Sum(r => r.BytesFromClients),
             BytesToClients = routeInfos.Sum(r => r.BytesToClients),

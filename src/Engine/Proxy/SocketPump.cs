@@ -24,27 +24,44 @@ internal interface IRelayObserver
 
     /// <summary>Called once per direction; anything but a clean FIN ends the other direction too.</summary>
     void Ended(PumpOutcome outcome);
+
+    /// <summary>
+    /// A token that is canceled once the whole relay has been quiet for a while (the connection's
+    /// sweep decides); a new one each time traffic resumes after that.
+    /// </summary>
+    CancellationToken WhileActive();
 }
 
 /// <summary>
-/// Copies one direction of a relay. It waits with a zero-byte receive, so an idle connection holds
-/// no buffer; a buffer is rented only while bytes flow and returned as soon as the socket is
-/// drained. Sends complete before the next receive, so a slow reader slows the writer and memory
-/// stays bounded by one buffer per busy direction.
+/// Copies one direction of a relay. A quiet direction waits with a zero-byte receive and holds no
+/// buffer; once it has woken for a second burst (a conversation, not a one-off), a read into a small
+/// buffer stays posted, so each message costs one trip through the socket engine, until the relay has
+/// been quiet for a second: then that read is canceled, the buffer goes back, and it waits without one
+/// again. A full read moves to a large buffer until the burst is drained. Sends complete before the
+/// next receive, so a slow reader slows the writer and memory stays bounded by one buffer per busy
+/// direction.
 /// </summary>
 internal static class SocketPump
 {
-    /// <param name="firstReadBytes">
-    /// When bytes are known to be on their way (the rest of a TLS handshake), the first read goes
-    /// straight into a buffer this small instead of waiting with a zero-byte read first: one trip
-    /// through the socket engine fewer per direction, and a bounded cost if the peer stalls. 0 waits first.
+    /// <summary>Wake-ups from a zero-byte wait after which a read stays posted.</summary>
+    private const int PostAfterWakeups = 2;
+
+    /// <summary>The token of a direction with no read posted.</summary>
+    private static readonly CancellationToken Quiet = new(canceled: true);
+
+    /// <param name="postedReadBytes">The small buffer a posted read uses.</param>
+    /// <param name="startPosted">
+    /// Bytes are known to be on their way (the rest of a TLS handshake, an HTTP response): start with
+    /// a posted read instead of a zero-byte wait.
     /// </param>
-    public static async Task<PumpOutcome> RunAsync(Socket source, Socket destination, int bufferSize, IRelayObserver observer, bool fromClient, int firstReadBytes = 0)
+    public static async Task<PumpOutcome> RunAsync(Socket source, Socket destination, int bufferSize, int postedReadBytes, IRelayObserver observer, bool fromClient, bool startPosted)
     {
-        bool waitFirst = firstReadBytes == 0;
+        CancellationToken posted = startPosted ? observer.WhileActive() : Quiet;
+        int wakeups = 0;
+        int size = postedReadBytes;
         while (true)
         {
-            if (waitFirst)
+            if (posted.IsCancellationRequested)
             {
                 try
                 {
@@ -54,10 +71,16 @@ internal static class SocketPump
                 {
                     return Ended(observer, PumpOutcome.SourceFailed);
                 }
+
+                // Bytes are waiting, so this read takes a large buffer; a second wake-up is a conversation.
+                size = bufferSize;
+                if (++wakeups >= PostAfterWakeups)
+                {
+                    posted = observer.WhileActive();
+                }
             }
 
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(waitFirst ? bufferSize : firstReadBytes);
-            waitFirst = true;
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
             try
             {
                 while (true)
@@ -65,7 +88,15 @@ internal static class SocketPump
                     int read;
                     try
                     {
-                        read = await source.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+                        read = posted.IsCancellationRequested
+                            ? await source.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false)
+                            : await source.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, posted).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (posted.IsCancellationRequested)
+                    {
+                        // The relay went quiet while this read was posted: give the buffer back and wait without one.
+                        wakeups = 0;
+                        break;
                     }
                     catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
                     {
@@ -93,9 +124,19 @@ internal static class SocketPump
 
                     observer.Transferred(fromClient, read);
 
-                    // A full read means more is likely waiting; otherwise give the buffer back and wait without one.
-                    if (read < buffer.Length || buffer.Length < bufferSize)
+                    // A full read means more is likely waiting: read on, in a large buffer. A short one
+                    // ends the burst: a posted read waits in a small buffer, a quiet one in none.
+                    if (read == buffer.Length)
                     {
+                        if (buffer.Length != bufferSize)
+                        {
+                            size = bufferSize;
+                            break;
+                        }
+                    }
+                    else if (posted.IsCancellationRequested || buffer.Length != postedReadBytes)
+                    {
+                        size = postedReadBytes;
                         break;
                     }
                 }

@@ -167,6 +167,42 @@ public sealed class ProxyFaultTests
     }
 
     [Fact]
+    public async Task AQuietRelayGivesItsBuffersBackAndCarriesOnWhenTrafficResumes()
+    {
+        await using LoopbackServer echo = Backends.StreamingEcho();
+        int port = Backends.ClosedPort();
+        await using ProxyUnderTest proxy = ProxyUnderTest.Start(new IExposeResource[] { ProxyUnderTest.Forward("db", port, echo.Port) });
+
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port(ListenerKind.Tcp));
+        await ProxyRoutingTests.WaitUntil(() => proxy.Server.Describe().ActiveConnections == 1);
+        // A plain port starts without a posted read: nothing has been said yet.
+        Assert.Equal(0, proxy.Server.Describe().BusyRelays);
+
+        var buffer = new byte[5];
+        async Task ExchangeAsync(string message)
+        {
+            await client.GetStream().WriteAsync(Encoding.ASCII.GetBytes(message));
+            await client.GetStream().ReadExactlyAsync(buffer);
+            Assert.Equal(message, Encoding.ASCII.GetString(buffer));
+        }
+
+        for (int round = 0; round < 2; round++)
+        {
+            // One message is a one-off: still no posted read. A second is a conversation: reads stay posted.
+            await ExchangeAsync("first");
+            Assert.Equal(0, proxy.Server.Describe().BusyRelays);
+            await ExchangeAsync("again");
+            Assert.Equal(1, proxy.Server.Describe().BusyRelays);
+
+            // A second or two without traffic: the posted reads are canceled and their buffers returned,
+            // without losing the connection or a byte of what comes next.
+            await ProxyRoutingTests.WaitUntil(() => proxy.Server.Describe().BusyRelays == 0);
+            Assert.Equal(1, proxy.Server.Describe().ActiveConnections);
+        }
+    }
+
+    [Fact]
     public async Task AnIdleConnectionIsClosed()
     {
         await using LoopbackServer echo = Backends.StreamingEcho();
