@@ -86,31 +86,19 @@ public static class RbacManifestBuilder
         }
 
         var documents = new List<YDocument>();
-        string roleKind = options.AllNamespaces ? "ClusterRole" : "Role";
-        documents.Add(new YDocument(new YMap()
-            .Add("apiVersion", "rbac.authorization.k8s.io/v1")
-            .Add("kind", roleKind)
-            .Add("metadata", Metadata(options.Name, options.AllNamespaces ? null : options.Namespace))
-            .Add("rules", rules),
+        AddRoleAndBinding(documents, options, options.Name, options.AllNamespaces ? null : options.Namespace, rules,
             options.AllNamespaces
                 ? "What ClusterExpose's cluster cmdlets need in every namespace."
-                : $"What ClusterExpose's cluster cmdlets need in namespace {options.Namespace}."));
-        documents.Add(Binding(options, options.AllNamespaces ? "ClusterRoleBinding" : "RoleBinding", roleKind, options.AllNamespaces ? null : options.Namespace));
+                : $"What ClusterExpose's cluster cmdlets need in namespace {options.Namespace}.");
 
         if (options.EntryPoints)
         {
             // Entry points of forwarded ports are one shared object in kube-system; create cannot be
             // narrowed to a name, the other verbs can.
-            string name = options.Name + "-entrypoints";
-            documents.Add(new YDocument(new YMap()
-                .Add("apiVersion", "rbac.authorization.k8s.io/v1")
-                .Add("kind", "Role")
-                .Add("metadata", Metadata(name, "kube-system"))
-                .Add("rules", new YSequence()
+            AddRoleAndBinding(documents, options, options.Name + "-entrypoints", "kube-system", new YSequence()
                     .Add(Rule("helm.cattle.io", new[] { "helmchartconfigs" }, new[] { "list", "create" }))
-                    .Add(Rule("helm.cattle.io", new[] { "helmchartconfigs" }, new[] { "get", "patch", "delete" }, resourceName: "traefik"))),
-                "k3s: the HelmChartConfig kube-system/traefik that declares the entry points of TCP forwards."));
-            documents.Add(Binding(options, "RoleBinding", "Role", "kube-system", name));
+                    .Add(Rule("helm.cattle.io", new[] { "helmchartconfigs" }, new[] { "get", "patch", "delete" }, resourceName: "traefik")),
+                "k3s: the HelmChartConfig kube-system/traefik that declares the entry points of TCP forwards.");
         }
 
         if (options.ReadAllRoutes)
@@ -118,20 +106,14 @@ public static class RbacManifestBuilder
             // Traefik routes with every IngressRoute of every namespace, so Test-SniRoute lists them all,
             // in both API groups: a cluster may still serve the old one beside traefik.io, and the
             // reader lists every group the cluster serves. Listing is all it does.
-            string name = options.Name + "-route-reader";
             var listRoutes = new YSequence();
             foreach (string group in new[] { ManifestConventions.TraefikApiGroup, ManifestConventions.LegacyTraefikApiGroup })
             {
                 listRoutes.Add(Rule(group, new[] { "ingressroutes", "ingressroutetcps" }, new[] { "list" }));
             }
 
-            documents.Add(new YDocument(new YMap()
-                .Add("apiVersion", "rbac.authorization.k8s.io/v1")
-                .Add("kind", "ClusterRole")
-                .Add("metadata", Metadata(name, null))
-                .Add("rules", listRoutes),
-                "Test-SniRoute -Context: every IngressRoute and IngressRouteTCP of the cluster, read-only."));
-            documents.Add(Binding(options, "ClusterRoleBinding", "ClusterRole", null, name));
+            AddRoleAndBinding(documents, options, options.Name + "-route-reader", null, listRoutes,
+                "Test-SniRoute -Context: every IngressRoute and IngressRouteTCP of the cluster, read-only.");
         }
 
         return documents;
@@ -150,19 +132,29 @@ public static class RbacManifestBuilder
         return rule.Add("verbs", Sequence(verbs ?? Verbs));
     }
 
-    private static YDocument Binding(RbacOptions options, string kind, string roleKind, string? namespaceName, string? roleName = null) =>
-        new(new YMap()
+    /// <summary>A Role in <paramref name="namespaceName"/> (a ClusterRole when null) and its binding to the service account.</summary>
+    private static void AddRoleAndBinding(List<YDocument> documents, RbacOptions options, string name, string? namespaceName, YSequence rules, string comment)
+    {
+        string roleKind = namespaceName is null ? "ClusterRole" : "Role";
+        documents.Add(new YDocument(new YMap()
             .Add("apiVersion", "rbac.authorization.k8s.io/v1")
-            .Add("kind", kind)
-            .Add("metadata", Metadata(roleName ?? options.Name, namespaceName))
+            .Add("kind", roleKind)
+            .Add("metadata", Metadata(name, namespaceName))
+            .Add("rules", rules),
+            comment));
+        documents.Add(new YDocument(new YMap()
+            .Add("apiVersion", "rbac.authorization.k8s.io/v1")
+            .Add("kind", roleKind + "Binding")
+            .Add("metadata", Metadata(name, namespaceName))
             .Add("roleRef", new YMap()
                 .Add("apiGroup", "rbac.authorization.k8s.io")
                 .Add("kind", roleKind)
-                .Add("name", roleName ?? options.Name))
+                .Add("name", name))
             .Add("subjects", new YSequence().Add(new YMap()
                 .Add("kind", "ServiceAccount")
                 .Add("name", options.ServiceAccount)
-                .Add("namespace", options.Namespace))));
+                .Add("namespace", options.Namespace)))));
+    }
 
     private static YMap Metadata(string name, string? namespaceName)
     {

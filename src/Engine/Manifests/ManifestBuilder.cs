@@ -44,9 +44,7 @@ public sealed class ManifestBuilder
             }
         }
 
-        builder.AddHelmChartConfig(resources.OfType<TcpForward>()
-            .Where(f => f.Mode == TcpForwardMode.TraefikEntryPoint && f.Flavor != ExposeFlavor.GatewayApi)
-            .ToList());
+        builder.AddHelmChartConfig(EntryPointForwards(resources));
         return builder.documents;
     }
 
@@ -94,6 +92,12 @@ public sealed class ManifestBuilder
         }
     }
 
+    /// <summary>The forwards rendered as Traefik entry points of their own (declared in the k3s HelmChartConfig).</summary>
+    private static IReadOnlyList<TcpForward> EntryPointForwards(IReadOnlyList<IExposeResource> resources) =>
+        resources.OfType<TcpForward>()
+            .Where(f => f.Mode == TcpForwardMode.TraefikEntryPoint && f.Flavor != ExposeFlavor.GatewayApi)
+            .ToList();
+
     /// <summary>
     /// A forward rendered as a Traefik entry point shares Traefik's one set of entry points and the
     /// one pod they listen in: it must not take a name or a public port of the chart's own entry
@@ -101,9 +105,7 @@ public sealed class ManifestBuilder
     /// </summary>
     private static IEnumerable<ClusterExposeException> CheckEntryPoints(IReadOnlyList<IExposeResource> resources)
     {
-        List<TcpForward> forwards = resources.OfType<TcpForward>()
-            .Where(f => f.Mode == TcpForwardMode.TraefikEntryPoint && f.Flavor != ExposeFlavor.GatewayApi)
-            .ToList();
+        IReadOnlyList<TcpForward> forwards = EntryPointForwards(resources);
         var hostEntryPoints = resources.OfType<ExposedHost>()
             .SelectMany(h => new[] { (EntryPoint: h.HttpEntryPoint, Host: h), (EntryPoint: h.HttpsEntryPoint, Host: h) })
             .ToList();
