@@ -126,6 +126,28 @@ internal static class LoadGenerator
         return sockets;
     }
 
+    /// <summary>
+    /// Opens <paramref name="count"/> TLS connections through SNI passthrough, 16 handshakes at a
+    /// time, and leaves them silent (the origin waits for a request that does not come).
+    /// </summary>
+    public static async Task<List<SslStream>> OpenIdleTlsAsync(int port, int count)
+    {
+        var streams = new List<SslStream>(count);
+        int next = 0;
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= count)
+            {
+                SslStream tls = await ConnectTlsAsync(port);
+                lock (streams)
+                {
+                    streams.Add(tls);
+                }
+            }
+        }));
+        return streams;
+    }
+
     private static async Task<SslStream> ConnectTlsAsync(int port)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -36,6 +36,12 @@ public sealed class SniProxyInfo
     /// </summary>
     public long BusyRelays { get; init; }
 
+    /// <summary>
+    /// Bytes of buffers the connections hold now: hellos and request heads being read, and the reads
+    /// busy relays keep posted. A quiet relay holds none.
+    /// </summary>
+    public long BufferBytes { get; init; }
+
     public long TotalConnections { get; init; }
 
     public long BytesFromClients { get; init; }

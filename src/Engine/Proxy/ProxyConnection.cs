@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -23,9 +22,6 @@ internal sealed class ProxyConnection : IRelayObserver
     private const int Reading = 0;
     private const int Connecting = 1;
     private const int Relaying = 2;
-    /// <summary>The buffer a read posted while the relay is active uses: a TLS record or a small request fits.</summary>
-    private const int PostedReadBytes = 4096;
-
     /// <summary>How long the relay must be quiet before its posted reads give their buffers back.</summary>
     private const long QuietAfterMs = 1000;
 
@@ -127,7 +123,7 @@ internal sealed class ProxyConnection : IRelayObserver
                 {
                     // The hello's cap counts handshake bytes; the record headers around them need a little more.
                     int limit = spec.Kind == ListenerKind.Tls ? server.Options.MaxHelloBytes + 1024 : server.Options.MaxHttpHeadBytes;
-                    peeked = ArrayPool<byte>.Shared.Rent(limit);
+                    peeked = server.RentBuffer(limit);
                     (RouteQuery? read, peekedLength) = await ReadUntilRoutableAsync(peeked, limit).ConfigureAwait(false);
                     if (read is null)
                     {
@@ -173,7 +169,20 @@ internal sealed class ProxyConnection : IRelayObserver
             counters.Opened();
             try
             {
-                await RelayAsync(backend!, target, peeked, peekedLength, counters).ConfigureAwait(false);
+                bool opened = await SendOpeningAsync(backend!, target, peeked, peekedLength, counters).ConfigureAwait(false);
+
+                // The hello or request head has gone on: its buffer goes back now, not when the
+                // connection ends, so that a relay holds no buffer while it is quiet.
+                if (peeked is not null)
+                {
+                    server.ReturnBuffer(peeked);
+                    peeked = null;
+                }
+
+                if (opened)
+                {
+                    await RelayAsync(backend!, counters).ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -188,7 +197,7 @@ internal sealed class ProxyConnection : IRelayObserver
         {
             if (peeked is not null)
             {
-                ArrayPool<byte>.Shared.Return(peeked);
+                server.ReturnBuffer(peeked);
             }
 
             backend?.Dispose();
@@ -312,13 +321,14 @@ internal sealed class ProxyConnection : IRelayObserver
         return failure;
     }
 
-    private async Task RelayAsync(Socket backendSocket, ProxyBackend target, byte[]? peeked, int peekedLength, RouteCounters counters)
+    /// <summary>Sends the backend the PROXY header the route asks for and the bytes read to route; false when the backend failed.</summary>
+    private async Task<bool> SendOpeningAsync(Socket backendSocket, ProxyBackend target, byte[]? peeked, int peekedLength, RouteCounters counters)
     {
         if (target.ProxyProtocol != ProxyProtocolVersion.None && clientEndPoint is not null && client.LocalEndPoint is IPEndPoint local)
         {
             if (!await SocketPump.SendAllAsync(backendSocket, ProxyProtocolHeader.Build(target.ProxyProtocol, clientEndPoint, local), CancellationToken.None).ConfigureAwait(false))
             {
-                return;
+                return false;
             }
         }
 
@@ -326,12 +336,17 @@ internal sealed class ProxyConnection : IRelayObserver
         {
             if (!await SocketPump.SendAllAsync(backendSocket, peeked.AsMemory(0, peekedLength), CancellationToken.None).ConfigureAwait(false))
             {
-                return;
+                return false;
             }
 
             counters.AddFromClient(peekedLength);
         }
 
+        return true;
+    }
+
+    private async Task RelayAsync(Socket backendSocket, RouteCounters counters)
+    {
         Volatile.Write(ref lastActivity, Environment.TickCount64);
         Volatile.Write(ref phase, Relaying);
         if (Aborted)
@@ -346,8 +361,8 @@ internal sealed class ProxyConnection : IRelayObserver
         // After a ClientHello the server's flight and the client's Finished are on their way, after a
         // request head its response; a plain port may well stay silent, so it starts waiting without a buffer.
         bool expected = listener.Spec.Kind != ListenerKind.Tcp;
-        Task<PumpOutcome> up = SocketPump.RunAsync(client, backendSocket, bufferSize, PostedReadBytes, this, fromClient: true, expected);
-        Task<PumpOutcome> down = SocketPump.RunAsync(backendSocket, client, bufferSize, PostedReadBytes, this, fromClient: false, expected);
+        Task<PumpOutcome> up = SocketPump.RunAsync(client, backendSocket, bufferSize, SniProxyServer.PostedReadBytes, this, fromClient: true, expected);
+        Task<PumpOutcome> down = SocketPump.RunAsync(backendSocket, client, bufferSize, SniProxyServer.PostedReadBytes, this, fromClient: false, expected);
 
         // Each pump aborts the relay itself when it fails (Ended), so waiting for both in turn is enough.
         PumpOutcome upOutcome = await up.ConfigureAwait(false);
@@ -391,6 +406,10 @@ internal sealed class ProxyConnection : IRelayObserver
             }
         }
     }
+
+    byte[] IRelayObserver.RentBuffer(int size) => server.RentBuffer(size);
+
+    void IRelayObserver.ReturnBuffer(byte[] buffer) => server.ReturnBuffer(buffer);
 
     void IRelayObserver.Ended(PumpOutcome outcome)
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
@@ -19,6 +20,18 @@ namespace ClusterExpose.Engine.Proxy;
 /// </summary>
 public sealed class SniProxyServer
 {
+    /// <summary>The buffer a read posted while a relay is active uses: a TLS record or a small request fits.</summary>
+    internal const int PostedReadBytes = 4096;
+
+    /// <summary>
+    /// Posted-read buffers kept for reuse. Every relay that starts after a hello holds two for its
+    /// first second, so a burst of new connections has hundreds out at once, far more than the
+    /// shared pool keeps (a few dozen per size): without a pool of their own each one would be a new
+    /// array, and a thousand new connections would leave megabytes of garbage that an idle proxy
+    /// never collects. At most 1024 are kept (4 MiB).
+    /// </summary>
+    private static readonly ArrayPool<byte> PostedReadPool = ArrayPool<byte>.Create(PostedReadBytes, 1024);
+
     private readonly Dictionary<ListenerSpec, List<ProxyListener>> listeners = new();
     private readonly ConcurrentDictionary<ProxyConnection, byte> connections = new();
     private readonly ConcurrentDictionary<IPAddress, int> perSource = new();
@@ -28,6 +41,7 @@ public sealed class SniProxyServer
     private ProxyRouteSet routes;
     private int active;
     private int pendingHandshakes;
+    private long bufferBytes;
     private int state = (int)SniProxyState.Running;
 
     private SniProxyServer(int id, ProxyRouteSet routes, SniProxyOptions options, ILogger logger)
@@ -204,6 +218,7 @@ public sealed class SniProxyServer
             }).ToList(),
             ActiveConnections = Volatile.Read(ref active),
             BusyRelays = connections.Keys.Count(c => c.Busy),
+            BufferBytes = Interlocked.Read(ref bufferBytes),
             TotalConnections = all.Sum(l => l.Counters.Total),
             BytesFromClients = routeInfos.Sum(r => r.BytesFromClients),
             BytesToClients = routeInfos.Sum(r => r.BytesToClients),
@@ -252,6 +267,20 @@ public sealed class SniProxyServer
     }
 
     internal void LeaveHandshake() => Interlocked.Decrement(ref pendingHandshakes);
+
+    /// <summary>A buffer for one connection, counted until it is returned, so the memory connections hold in buffers can be shown.</summary>
+    internal byte[] RentBuffer(int size)
+    {
+        byte[] buffer = size == PostedReadBytes ? PostedReadPool.Rent(size) : ArrayPool<byte>.Shared.Rent(size);
+        Interlocked.Add(ref bufferBytes, buffer.Length);
+        return buffer;
+    }
+
+    internal void ReturnBuffer(byte[] buffer)
+    {
+        Interlocked.Add(ref bufferBytes, -buffer.Length);
+        (buffer.Length == PostedReadBytes ? PostedReadPool : ArrayPool<byte>.Shared).Return(buffer);
+    }
 
     /// <summary>The bookkeeping when a connection ends, called by the connection itself (no extra task per connection).</summary>
     internal void Closed(ProxyListener listener, ProxyConnection connection)

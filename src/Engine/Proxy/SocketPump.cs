@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
@@ -30,6 +29,11 @@ internal interface IRelayObserver
     /// sweep decides); a new one each time traffic resumes after that.
     /// </summary>
     CancellationToken WhileActive();
+
+    /// <summary>A buffer for a read; every one is given back with <see cref="ReturnBuffer"/>.</summary>
+    byte[] RentBuffer(int size);
+
+    void ReturnBuffer(byte[] buffer);
 }
 
 /// <summary>
@@ -80,7 +84,7 @@ internal static class SocketPump
                 }
             }
 
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(size);
+            byte[] buffer = observer.RentBuffer(size);
             try
             {
                 while (true)
@@ -143,7 +147,7 @@ internal static class SocketPump
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                observer.ReturnBuffer(buffer);
             }
         }
     }

@@ -63,6 +63,30 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
         Assert.Equal(subject, await ProxyUnderTest.HandshakeAsync(proxy.Port(ListenerKind.Tls), serverName, "h2", "http/1.1"));
     }
 
+    [Fact]
+    public async Task AQuietTlsRelayHoldsNoBuffer()
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, proxy.Port(ListenerKind.Tls));
+        using var tls = new System.Net.Security.SslStream(client.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync("kl.example.top");
+        Assert.Equal("CN=home", new X509Certificate2(tls.RemoteCertificate!).Subject);
+
+        // The hello went on to the backend and the handshake is over: once the relay has been quiet
+        // for a second, neither the hello's buffer nor a posted read is held, and the connection stays.
+        await WaitUntil(() => proxy.Server.Describe().BufferBytes == 0);
+        Assert.Equal(1, proxy.Server.Describe().ActiveConnections);
+        Assert.Equal(0, proxy.Server.Describe().BusyRelays);
+
+        // It still carries bytes: the backend closes after the first one it reads, and its FIN comes through.
+        await tls.WriteAsync(new byte[] { 1 });
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await client.GetStream().CopyToAsync(Stream.Null, deadline.Token);
+        client.Close();
+        await WaitUntil(() => proxy.Server.Describe().ActiveConnections == 0);
+        Assert.Equal(0, proxy.Server.Describe().BufferBytes);
+    }
+
     [Theory]
     [InlineData("k.example.top")]
     [InlineData("akl.example.top")]
