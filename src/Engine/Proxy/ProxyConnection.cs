@@ -36,6 +36,7 @@ internal sealed class ProxyConnection : IRelayObserver
     private long lastActivity;
     private int expired;
     private int aborted;
+    private int runningPumps;
     private CancellationTokenSource? activity;
 
     public ProxyConnection(SniProxyServer server, ProxyListener listener, Socket client)
@@ -101,6 +102,7 @@ internal sealed class ProxyConnection : IRelayObserver
     {
         client.NoDelay = true;
         byte[]? peeked = null;
+        bool relaying = false;
         try
         {
             long accepted = Stopwatch.GetTimestamp();
@@ -167,27 +169,18 @@ internal sealed class ProxyConnection : IRelayObserver
 
             ProxyLog.ConnectionRouted(server.Logger, clientEndPoint, router, target.ToString());
             counters.Opened();
-            try
-            {
-                bool opened = await SendOpeningAsync(backend!, target, peeked, peekedLength, counters).ConfigureAwait(false);
+            routeCounters = counters;
+            bool opened = await SendOpeningAsync(backend!, target, peeked, peekedLength, counters).ConfigureAwait(false);
 
-                // The hello or request head has gone on: its buffer goes back now, not when the
-                // connection ends, so that a relay holds no buffer while it is quiet.
-                if (peeked is not null)
-                {
-                    server.ReturnBuffer(peeked);
-                    peeked = null;
-                }
-
-                if (opened)
-                {
-                    await RelayAsync(backend!, counters).ConfigureAwait(false);
-                }
-            }
-            finally
+            // The hello or request head has gone on: its buffer goes back now, not when the
+            // connection ends, so that a relay holds no buffer while it is quiet.
+            if (peeked is not null)
             {
-                counters.Closed();
+                server.ReturnBuffer(peeked);
+                peeked = null;
             }
+
+            relaying = opened && StartRelay(backend!);
         }
         catch (Exception exception) when (exception is SocketException or ObjectDisposedException or OperationCanceledException)
         {
@@ -200,10 +193,20 @@ internal sealed class ProxyConnection : IRelayObserver
                 server.ReturnBuffer(peeked);
             }
 
-            backend?.Dispose();
-            client.Dispose();
-            server.Closed(listener, this);
+            // A relay that started closes the connection itself when its second direction ends.
+            if (!relaying)
+            {
+                Close();
+            }
         }
+    }
+
+    private void Close()
+    {
+        routeCounters?.Closed();
+        backend?.Dispose();
+        client.Dispose();
+        server.Closed(listener, this);
     }
 
     /// <summary>Reads until the ClientHello or request head is whole (or refused); the query to route by, and the bytes read.</summary>
@@ -345,7 +348,12 @@ internal sealed class ProxyConnection : IRelayObserver
         return true;
     }
 
-    private async Task RelayAsync(Socket backendSocket, RouteCounters counters)
+    /// <summary>
+    /// Starts both directions and returns: nothing of this method or of <see cref="RunAsync"/> stays
+    /// alive through the relay (an idle connection holds its sockets, its two pumps and this object).
+    /// The direction that ends second closes the connection. False when nothing was started.
+    /// </summary>
+    private bool StartRelay(Socket backendSocket)
     {
         Volatile.Write(ref lastActivity, Environment.TickCount64);
         Volatile.Write(ref phase, Relaying);
@@ -353,25 +361,19 @@ internal sealed class ProxyConnection : IRelayObserver
         {
             Reset(client);
             Reset(backendSocket);
-            return;
+            return false;
         }
 
         int bufferSize = server.Options.BufferSize;
-        routeCounters = counters;
         // After a ClientHello the server's flight and the client's Finished are on their way, after a
         // request head its response; a plain port may well stay silent, so it starts waiting without a buffer.
         bool expected = listener.Spec.Kind != ListenerKind.Tcp;
-        Task<PumpOutcome> up = SocketPump.RunAsync(client, backendSocket, bufferSize, SniProxyServer.PostedReadBytes, this, fromClient: true, expected);
-        Task<PumpOutcome> down = SocketPump.RunAsync(backendSocket, client, bufferSize, SniProxyServer.PostedReadBytes, this, fromClient: false, expected);
 
-        // Each pump aborts the relay itself when it fails (Ended), so waiting for both in turn is enough.
-        PumpOutcome upOutcome = await up.ConfigureAwait(false);
-        PumpOutcome downOutcome = await down.ConfigureAwait(false);
-        if (Aborted || upOutcome != PumpOutcome.SourceClosed || downOutcome != PumpOutcome.SourceClosed)
-        {
-            Reset(client);
-            Reset(backendSocket);
-        }
+        // Set before either starts: a direction may end before the other has begun.
+        Volatile.Write(ref runningPumps, 2);
+        _ = SocketPump.RunAsync(client, backendSocket, bufferSize, SniProxyServer.PostedReadBytes, this, fromClient: true, expected);
+        _ = SocketPump.RunAsync(backendSocket, client, bufferSize, SniProxyServer.PostedReadBytes, this, fromClient: false, expected);
+        return true;
     }
 
     void IRelayObserver.Transferred(bool fromClient, int bytes)
@@ -415,8 +417,13 @@ internal sealed class ProxyConnection : IRelayObserver
     {
         if (outcome != PumpOutcome.SourceClosed)
         {
-            // A reset or a failed write: end the other direction too, abortively.
+            // A reset or a failed write: end the other direction too, abortively (each peer sees a reset).
             Abort();
+        }
+
+        if (Interlocked.Decrement(ref runningPumps) == 0)
+        {
+            Close();
         }
     }
 

@@ -58,104 +58,120 @@ internal static class SocketPump
     /// Bytes are known to be on their way (the rest of a TLS handshake, an HTTP response): start with
     /// a posted read instead of a zero-byte wait.
     /// </param>
-    public static async Task<PumpOutcome> RunAsync(Socket source, Socket destination, int bufferSize, int postedReadBytes, IRelayObserver observer, bool fromClient, bool startPosted)
+    /// <remarks>
+    /// Nothing awaits the returned task: the pump reports how it ended through
+    /// <see cref="IRelayObserver.Ended"/>, exactly once and after its buffer is back, whatever
+    /// happened; so the connection needs no task of its own waiting on the relay.
+    /// </remarks>
+    public static async Task RunAsync(Socket source, Socket destination, int bufferSize, int postedReadBytes, IRelayObserver observer, bool fromClient, bool startPosted)
     {
-        CancellationToken posted = startPosted ? observer.WhileActive() : Quiet;
-        int wakeups = 0;
-        int size = postedReadBytes;
-        while (true)
+        PumpOutcome outcome;
+        try
         {
-            if (posted.IsCancellationRequested)
+            CancellationToken posted = startPosted ? observer.WhileActive() : Quiet;
+            int wakeups = 0;
+            int size = postedReadBytes;
+            while (true)
             {
-                try
+                if (posted.IsCancellationRequested)
                 {
-                    await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
-                }
-                catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
-                {
-                    return Ended(observer, PumpOutcome.SourceFailed);
-                }
-
-                // Bytes are waiting, so this read takes a large buffer; a second wake-up is a conversation.
-                size = bufferSize;
-                if (++wakeups >= PostAfterWakeups)
-                {
-                    posted = observer.WhileActive();
-                }
-            }
-
-            byte[] buffer = observer.RentBuffer(size);
-            try
-            {
-                while (true)
-                {
-                    int read;
                     try
                     {
-                        read = posted.IsCancellationRequested
-                            ? await source.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false)
-                            : await source.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, posted).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException) when (posted.IsCancellationRequested)
-                    {
-                        // The relay went quiet while this read was posted: give the buffer back and wait without one.
-                        wakeups = 0;
-                        break;
+                        await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
                     }
                     catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
                     {
-                        return Ended(observer, PumpOutcome.SourceFailed);
+                        outcome = PumpOutcome.SourceFailed;
+                        goto Finished;
                     }
 
-                    if (read == 0)
+                    // Bytes are waiting, so this read takes a large buffer; a second wake-up is a conversation.
+                    size = bufferSize;
+                    if (++wakeups >= PostAfterWakeups)
                     {
+                        posted = observer.WhileActive();
+                    }
+                }
+
+                byte[] buffer = observer.RentBuffer(size);
+                try
+                {
+                    while (true)
+                    {
+                        int read;
                         try
                         {
-                            destination.Shutdown(SocketShutdown.Send);
+                            read = posted.IsCancellationRequested
+                                ? await source.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false)
+                                : await source.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, posted).ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException) when (posted.IsCancellationRequested)
+                        {
+                            // The relay went quiet while this read was posted: give the buffer back and wait without one.
+                            wakeups = 0;
+                            break;
                         }
                         catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
                         {
-                            return Ended(observer, PumpOutcome.DestinationFailed);
+                            outcome = PumpOutcome.SourceFailed;
+                            goto Finished;
                         }
 
-                        return Ended(observer, PumpOutcome.SourceClosed);
-                    }
-
-                    if (!await SendAllAsync(destination, buffer.AsMemory(0, read), CancellationToken.None).ConfigureAwait(false))
-                    {
-                        return Ended(observer, PumpOutcome.DestinationFailed);
-                    }
-
-                    observer.Transferred(fromClient, read);
-
-                    // A full read means more is likely waiting: read on, in a large buffer. A short one
-                    // ends the burst: a posted read waits in a small buffer, a quiet one in none.
-                    if (read == buffer.Length)
-                    {
-                        if (buffer.Length != bufferSize)
+                        if (read == 0)
                         {
-                            size = bufferSize;
+                            try
+                            {
+                                destination.Shutdown(SocketShutdown.Send);
+                                outcome = PumpOutcome.SourceClosed;
+                            }
+                            catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+                            {
+                                outcome = PumpOutcome.DestinationFailed;
+                            }
+
+                            goto Finished;
+                        }
+
+                        if (!await SendAllAsync(destination, buffer.AsMemory(0, read), CancellationToken.None).ConfigureAwait(false))
+                        {
+                            outcome = PumpOutcome.DestinationFailed;
+                            goto Finished;
+                        }
+
+                        observer.Transferred(fromClient, read);
+
+                        // A full read means more is likely waiting: read on, in a large buffer. A short one
+                        // ends the burst: a posted read waits in a small buffer, a quiet one in none.
+                        if (read == buffer.Length)
+                        {
+                            if (buffer.Length != bufferSize)
+                            {
+                                size = bufferSize;
+                                break;
+                            }
+                        }
+                        else if (posted.IsCancellationRequested || buffer.Length != postedReadBytes)
+                        {
+                            size = postedReadBytes;
                             break;
                         }
                     }
-                    else if (posted.IsCancellationRequested || buffer.Length != postedReadBytes)
-                    {
-                        size = postedReadBytes;
-                        break;
-                    }
+                }
+                finally
+                {
+                    observer.ReturnBuffer(buffer);
                 }
             }
-            finally
-            {
-                observer.ReturnBuffer(buffer);
-            }
         }
-    }
+        catch (Exception)
+        {
+            // Nothing else is expected here; whatever it was, this direction is over and the relay
+            // ends as on a reset rather than losing track of the connection.
+            outcome = PumpOutcome.SourceFailed;
+        }
 
-    private static PumpOutcome Ended(IRelayObserver observer, PumpOutcome outcome)
-    {
+    Finished:
         observer.Ended(outcome);
-        return outcome;
     }
 
     /// <summary>Sends every byte; false when the destination failed or the token was canceled.</summary>
