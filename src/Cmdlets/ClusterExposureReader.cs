@@ -20,13 +20,20 @@ public abstract class ClusterExposureReader<T> : ClusterCmdlet
     [Parameter]
     public SwitchParameter AllNamespaces { get; set; }
 
+    /// <summary>
+    /// Route flavors to read besides the cluster's own and those its Services name; their route
+    /// kinds must be granted (New-ExposeRoleManifest -Flavor).
+    /// </summary>
+    [Parameter]
+    public ExposeFlavor[] Flavor { get; set; } = System.Array.Empty<ExposeFlavor>();
+
     private protected abstract string Noun { get; }
 
     protected override void EndProcessing()
     {
         using ClusterSession session = OpenSession();
         ClusterRouteApis apis = Required(session, () => ClusterDiscovery.Discover(session));
-        ClusterInventory inventory = Required(session, () => ClusterInventory.Read(session, apis, AllNamespaces.IsPresent ? null : session.Namespace));
+        ClusterInventory inventory = Required(session, () => ClusterInventory.Read(session, apis, AllNamespaces.IsPresent ? null : session.Namespace, Flavor));
         ShowWarnings(session);
         foreach (string warning in inventory.Model.Warnings)
         {

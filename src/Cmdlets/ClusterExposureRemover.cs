@@ -29,6 +29,13 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>
+    /// Route flavors to read besides the cluster's own and those its Services name; their route
+    /// kinds must be granted (New-ExposeRoleManifest -Flavor).
+    /// </summary>
+    [Parameter]
+    public ExposeFlavor[] Flavor { get; set; } = System.Array.Empty<ExposeFlavor>();
+
     private protected abstract string Noun { get; }
 
     private protected abstract T[] Objects { get; }
@@ -58,7 +65,7 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
         var inventories = new Dictionary<string, ClusterInventory>(StringComparer.Ordinal);
         foreach (string namespaceName in targets.Select(t => t.Namespace ?? session.Namespace).Distinct())
         {
-            inventories[namespaceName] = Required(session, () => ClusterInventory.Read(session, apis, namespaceName));
+            inventories[namespaceName] = Required(session, () => ClusterInventory.Read(session, apis, namespaceName, Flavor));
         }
 
         var plans = new List<(string Owner, string Namespace, RemovalPlan Plan, T Resource)>();

@@ -48,7 +48,13 @@ internal static class KindSchemas
 
     private static readonly Dictionary<string, string[]> Schemas = new()
     {
-        ["v1 Service"] = new[] { "spec.type:s", "spec.ipFamilyPolicy:s", "spec.ports[].name:s", "spec.ports[].protocol:s", "spec.ports[].port:i!", "spec.ports[].targetPort:i" },
+        ["v1 Service"] = new[]
+        {
+            "spec.type:s", "spec.ipFamilyPolicy:s", "spec.ports[].name:s", "spec.ports[].protocol:s", "spec.ports[].port:i!", "spec.ports[].targetPort:i",
+            "spec.ports[].nodePort:i", "spec.ports[].appProtocol:s", "spec.sessionAffinity:s", "spec.sessionAffinityConfig.clientIP.timeoutSeconds:i",
+            "spec.clusterIP:s", "spec.clusterIPs[]:s", "spec.ipFamilies[]:s", "spec.internalTrafficPolicy:s", "spec.externalTrafficPolicy:s",
+            "spec.selector.*:s", "spec.externalName:s", "spec.loadBalancerClass:s",
+        },
         ["v1 Endpoints"] = new[] { "subsets[].addresses[].ip:s!", "subsets[].ports[].name:s", "subsets[].ports[].protocol:s", "subsets[].ports[].port:i!" },
         ["discovery.k8s.io/v1 EndpointSlice"] = new[] { "addressType:s!", "endpoints[].addresses[]:s!", "endpoints[].conditions.ready:b", "ports[].name:s", "ports[].protocol:s", "ports[].port:i" },
         ["traefik.io/v1alpha1 IngressRoute"] = IngressRouteFields,
@@ -61,7 +67,7 @@ internal static class KindSchemas
         ["gateway.networking.k8s.io/v1alpha2 TLSRoute"] = GatewayRouteFields.Concat(new[] { "spec.hostnames[]:s" }).ToArray(),
         ["gateway.networking.k8s.io/v1 TCPRoute"] = GatewayRouteFields,
         ["gateway.networking.k8s.io/v1alpha2 TCPRoute"] = GatewayRouteFields,
-        ["helm.cattle.io/v1 HelmChartConfig"] = new[] { "spec.valuesContent:s!" },
+        ["helm.cattle.io/v1 HelmChartConfig"] = new[] { "spec.valuesContent:s!", "spec.failurePolicy:s" },
         ["v1 ConfigMap"] = new[] { "data.*:s" },
         ["rbac.authorization.k8s.io/v1 Role"] = RbacRuleFields,
         ["rbac.authorization.k8s.io/v1 ClusterRole"] = RbacRuleFields,

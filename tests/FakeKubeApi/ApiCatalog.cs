@@ -10,6 +10,12 @@ public sealed record ServedResource(string Group, string Version, string Plural,
     public string ApiVersion => Group.Length == 0 ? Version : Group + "/" + Version;
 
     public string Qualified => Group.Length == 0 ? Plural : Plural + "." + Group;
+
+    /// <summary>A kind a CRD defines: its lists start with apiVersion and carry metadata.continue.</summary>
+    public bool IsCustom => Group is not ("" or "discovery.k8s.io" or "apps");
+
+    /// <summary>Kinds whose metadata.generation the server sets (custom resources and EndpointSlices).</summary>
+    public bool IsCustomOrSlice => IsCustom || Group == "discovery.k8s.io";
 }
 
 /// <summary>Which sets of CRDs the fake cluster has installed, as a real cluster would have them.</summary>
@@ -44,23 +50,16 @@ public static class ApiCatalog
             new("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
             new("apps", "v1", "daemonsets", "DaemonSet"),
         };
-        if (apis.HasFlag(FakeRouteApis.TraefikV3))
+        // Every kind each Traefik release's CRDs define, as the recorded discovery documents list them:
+        // v2.10 and v2.11 define the same set in both groups, without v3's ServersTransportTCP.
+        if (apis.HasFlag(FakeRouteApis.TraefikV3) || apis.HasFlag(FakeRouteApis.TraefikV2))
         {
-            served.Add(new("traefik.io", "v1alpha1", "ingressroutes", "IngressRoute"));
-            served.Add(new("traefik.io", "v1alpha1", "ingressroutetcps", "IngressRouteTCP"));
-            served.Add(new("traefik.io", "v1alpha1", "serverstransporttcps", "ServersTransportTCP"));
-        }
-
-        if (apis.HasFlag(FakeRouteApis.TraefikV2) && !apis.HasFlag(FakeRouteApis.TraefikV3))
-        {
-            served.Add(new("traefik.io", "v1alpha1", "ingressroutes", "IngressRoute"));
-            served.Add(new("traefik.io", "v1alpha1", "ingressroutetcps", "IngressRouteTCP"));
+            served.AddRange(TraefikKinds("traefik.io", withServersTransportTcp: apis.HasFlag(FakeRouteApis.TraefikV3)));
         }
 
         if (apis.HasFlag(FakeRouteApis.TraefikV2Legacy) || apis.HasFlag(FakeRouteApis.TraefikV2))
         {
-            served.Add(new("traefik.containo.us", "v1alpha1", "ingressroutes", "IngressRoute"));
-            served.Add(new("traefik.containo.us", "v1alpha1", "ingressroutetcps", "IngressRouteTCP"));
+            served.AddRange(TraefikKinds("traefik.containo.us", withServersTransportTcp: false));
         }
 
         if (apis.HasFlag(FakeRouteApis.GatewayV1) || apis.HasFlag(FakeRouteApis.GatewayV1Alpha2))
@@ -81,6 +80,17 @@ public static class ApiCatalog
         }
 
         return served;
+    }
+
+    private static IEnumerable<ServedResource> TraefikKinds(string group, bool withServersTransportTcp)
+    {
+        string[] kinds =
+        {
+            "IngressRoute", "IngressRouteTCP", "IngressRouteUDP", "Middleware", "MiddlewareTCP", "ServersTransport",
+            "ServersTransportTCP", "TLSOption", "TLSStore", "TraefikService",
+        };
+        return kinds.Where(k => withServersTransportTcp || k != "ServersTransportTCP")
+            .Select(k => new ServedResource(group, "v1alpha1", k.ToLowerInvariant() + "s", k));
     }
 
     public static IEnumerable<(string Group, IReadOnlyList<string> Versions)> Groups(IReadOnlyList<ServedResource> served) =>

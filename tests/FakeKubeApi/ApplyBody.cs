@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Collections.Generic;
 using System.Linq;
 using System.Text.Json.Nodes;
 using ClusterExpose.Engine.Yaml;
@@ -27,6 +28,21 @@ internal static class ApplyBody
         }
 
         return root;
+    }
+
+    /// <summary>Every object of a YAML stream (or a JSON array, or one JSON object): the RBAC documents a test binds an account with.</summary>
+    public static IReadOnlyList<JsonObject> ParseAll(string body)
+    {
+        string trimmed = body.TrimStart();
+        if (trimmed.StartsWith('[') || trimmed.StartsWith('{'))
+        {
+            JsonNode? node = JsonNode.Parse(body);
+            return node is JsonArray array ? array.OfType<JsonObject>().ToList() : new[] { (JsonObject)node! };
+        }
+
+        var stream = new YamlStream();
+        stream.Load(new StringReader(body));
+        return stream.Documents.Select(d => ToJson(d.RootNode)).OfType<JsonObject>().ToList();
     }
 
     /// <summary>The object as the tree KindSchemas checks.</summary>

@@ -13,11 +13,12 @@ internal static partial class ObjectRules
     {
         var problems = new List<(string, string)>();
         string name = (string?)obj["metadata"]?["name"] ?? string.Empty;
-        if (type.Kind == "Service" ? !Dns1035Label().IsMatch(name) || name.Length > 63 : !Dns1123Subdomain().IsMatch(name) || name.Length > 253)
+        // Kubernetes 1.36 checks a Service name as an RFC 1123 label (no longer RFC 1035: a leading digit is allowed).
+        if (type.Kind == "Service" ? !Dns1123Label().IsMatch(name) || name.Length > 63 : !Dns1123Subdomain().IsMatch(name) || name.Length > 253)
         {
             problems.Add(("metadata.name", type.Kind == "Service"
-                ? $"Invalid value: \"{name}\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character"
-                : $"Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"));
+                ? $"Invalid value: \"{name}\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+                : $"Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"));
         }
 
         foreach (var (key, value) in obj["metadata"]?["labels"] as JsonObject ?? new JsonObject())
@@ -34,16 +35,22 @@ internal static partial class ObjectRules
             int index = 0;
             foreach (JsonNode? endpoint in obj["endpoints"] as JsonArray ?? new JsonArray())
             {
+                int position = 0;
                 foreach (JsonNode? address in endpoint?["addresses"] as JsonArray ?? new JsonArray())
                 {
                     string text = (string?)address ?? string.Empty;
+                    string field = $"endpoints[{index}].addresses[{position++}]";
                     if (!IPAddress.TryParse(text, out IPAddress? ip))
                     {
-                        problems.Add(($"endpoints[{index}].addresses", $"Invalid value: \"{text}\": must be a valid IP address"));
+                        problems.Add((field, $"Invalid value: \"{text}\": must be a valid IP address"));
                     }
-                    else if (IPAddress.IsLoopback(ip) || ip.IsIPv6LinkLocal || (ip.GetAddressBytes() is [169, 254, _, _]))
+                    else if (IPAddress.IsLoopback(ip))
                     {
-                        problems.Add(($"endpoints[{index}].addresses", $"Invalid value: \"{text}\": may not be in the loopback range (127.0.0.0/8, ::1/128) or link-local range"));
+                        problems.Add((field, $"Invalid value: \"{text}\": may not be in the loopback range (127.0.0.0/8, ::1/128)"));
+                    }
+                    else if (ip.IsIPv6LinkLocal || (ip.GetAddressBytes() is [169, 254, _, _]))
+                    {
+                        problems.Add((field, $"Invalid value: \"{text}\": may not be in the link-local range (169.254.0.0/16, fe80::/10)"));
                     }
                 }
 
@@ -54,8 +61,8 @@ internal static partial class ObjectRules
         return problems;
     }
 
-    [GeneratedRegex("^[a-z]([-a-z0-9]*[a-z0-9])?$")]
-    private static partial Regex Dns1035Label();
+    [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")]
+    private static partial Regex Dns1123Label();
 
     [GeneratedRegex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")]
     private static partial Regex Dns1123Subdomain();

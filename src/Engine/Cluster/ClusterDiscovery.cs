@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using ClusterExpose.Engine.Manifests;
@@ -37,30 +38,58 @@ public sealed class ClusterRouteApis
         : Gateway is not null ? ExposeFlavor.GatewayApi
         : null;
 
-    /// <summary>The kinds ClusterExpose may have written that this cluster serves, each at the version to read it with.</summary>
-    public IReadOnlyList<KubeResourceType> ServedTypes()
+    /// <summary>
+    /// The resources (plural names) each Traefik API group serves at v1alpha1, as its group-version
+    /// document lists them. An upgraded cluster serves traefik.containo.us beside traefik.io, and the
+    /// old group has no serverstransporttcps: a list of a kind that is not served is a 404.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyCollection<string>> TraefikResources { get; init; } = new Dictionary<string, IReadOnlyCollection<string>>();
+
+    /// <summary>Whether the cluster serves this kind (core and discovery kinds always; HelmChartConfig with k3s's Helm controller).</summary>
+    public bool ServesKind(KubeKind kind) => kind.Group switch
+    {
+        "" or "discovery.k8s.io" or "apps" => true,
+        "helm.cattle.io" => HelmChartConfigs,
+        ManifestConventions.GatewayApiGroup => Gateway is not null,
+        _ => TraefikResources.TryGetValue(kind.Group, out IReadOnlyCollection<string>? served) && served.Contains(kind.Plural),
+    };
+
+    /// <summary>The Traefik group the chosen flavor writes to on this cluster (v2 before 2.10 has only the old one).</summary>
+    public bool LegacyGroupFor(ExposeFlavor flavor) => flavor == ExposeFlavor.TraefikV2 && TraefikContainous && !TraefikIo;
+
+    /// <summary>
+    /// The kinds ClusterExpose writes for these flavors that this cluster serves, each at the version
+    /// to read it with: Service and EndpointSlice, each flavor's route kinds (the list the rendered
+    /// Role grants), and the k3s HelmChartConfig where the cluster has it.
+    /// </summary>
+    public IReadOnlyList<KubeResourceType> ServedTypes(IEnumerable<ExposeFlavor> flavors)
     {
         var types = new List<KubeResourceType> { new(KubeKinds.Service, "v1"), new(KubeKinds.EndpointSlice, "v1") };
-        foreach (var (served, group) in new[] { (TraefikIo, ManifestConventions.TraefikApiGroup), (TraefikContainous, ManifestConventions.LegacyTraefikApiGroup) })
-        {
-            if (served)
-            {
-                types.AddRange(KubeKinds.All.Where(k => k.Group == group).Select(kind => new KubeResourceType(kind, ManifestConventions.TraefikApiVersion)));
-            }
-        }
-
-        if (Gateway is not null)
-        {
-            string routeVersion = Gateway == GatewayRouteVersion.V1 ? "v1" : "v1alpha2";
-            foreach (KubeKind kind in KubeKinds.All.Where(k => k.Group == ManifestConventions.GatewayApiGroup))
-            {
-                types.Add(new KubeResourceType(kind, kind.Kind == "HTTPRoute" ? "v1" : routeVersion));
-            }
-        }
-
+        types.AddRange(RouteTypes(flavors));
         if (HelmChartConfigs)
         {
             types.Add(new KubeResourceType(KubeKinds.HelmChartConfig, "v1"));
+        }
+
+        return types;
+    }
+
+    /// <summary>The route kinds of these flavors that the cluster serves, each once, at the version to use.</summary>
+    public IReadOnlyList<KubeResourceType> RouteTypes(IEnumerable<ExposeFlavor> flavors)
+    {
+        var types = new List<KubeResourceType>();
+        foreach (ExposeFlavor flavor in flavors.Distinct())
+        {
+            foreach (KubeKind kind in KubeKinds.RouteKinds(flavor, LegacyGroupFor(flavor)).Where(ServesKind))
+            {
+                string version = kind.Group != ManifestConventions.GatewayApiGroup ? ManifestConventions.TraefikApiVersion
+                    : kind.Kind == "HTTPRoute" || Gateway == GatewayRouteVersion.V1 ? "v1"
+                    : "v1alpha2";
+                if (!types.Any(t => t.Kind == kind))
+                {
+                    types.Add(new KubeResourceType(kind, version));
+                }
+            }
         }
 
         return types;
@@ -111,7 +140,7 @@ public sealed class ClusterRouteApis
     public ManifestOptions OptionsFor(ExposeFlavor flavor, ManifestOptions? template = null)
     {
         ManifestOptions options = template ?? new ManifestOptions();
-        options.LegacyTraefikApiGroup = flavor == ExposeFlavor.TraefikV2 && TraefikContainous && !TraefikIo;
+        options.LegacyTraefikApiGroup = LegacyGroupFor(flavor);
         if (Gateway is not null)
         {
             options.GatewayRouteVersion = Gateway.Value;
@@ -139,12 +168,23 @@ public static class ClusterDiscovery
             }
         }
 
-        bool traefikIo = groups.ContainsKey(ManifestConventions.TraefikApiGroup);
+        // Each Traefik group says which kinds it serves: traefik.io's ServersTransportTCP marks v3's
+        // CRDs, and an old traefik.containo.us beside it lacks that kind.
+        var traefik = new Dictionary<string, IReadOnlyCollection<string>>(StringComparer.Ordinal);
+        foreach (string group in new[] { ManifestConventions.TraefikApiGroup, ManifestConventions.LegacyTraefikApiGroup })
+        {
+            if (groups.TryGetValue(group, out IReadOnlyList<string>? traefikVersions) && traefikVersions.Contains(ManifestConventions.TraefikApiVersion))
+            {
+                traefik[group] = new HashSet<string>(session.ResourcesOf(group, ManifestConventions.TraefikApiVersion), StringComparer.Ordinal);
+            }
+        }
+
         return new ClusterRouteApis
         {
-            TraefikIo = traefikIo,
-            TraefikV3Crds = traefikIo && session.ResourcesOf(ManifestConventions.TraefikApiGroup, ManifestConventions.TraefikApiVersion).Contains("serverstransporttcps"),
-            TraefikContainous = groups.ContainsKey(ManifestConventions.LegacyTraefikApiGroup),
+            TraefikIo = traefik.ContainsKey(ManifestConventions.TraefikApiGroup),
+            TraefikV3Crds = traefik.TryGetValue(ManifestConventions.TraefikApiGroup, out IReadOnlyCollection<string>? io) && io.Contains("serverstransporttcps"),
+            TraefikContainous = traefik.ContainsKey(ManifestConventions.LegacyTraefikApiGroup),
+            TraefikResources = traefik,
             Gateway = gateway,
             HelmChartConfigs = groups.ContainsKey(KubeKinds.HelmChartConfig.Group),
         };

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text.Json.Nodes;
 using ClusterExpose.Engine.Manifests;
+using ClusterExpose.Engine.Validation;
 using ClusterExpose.Engine.Yaml;
 
 namespace ClusterExpose.Engine.Cluster;
@@ -55,20 +56,25 @@ public sealed class ClusterInventory
             : o.Namespace == namespaceName && o.Owners.Contains(owner)).ToList();
 
     /// <summary>
-    /// Lists every kind ClusterExpose writes that the cluster serves, by the managed-by label, keeps
-    /// the objects that also carry the owner annotation (a label alone is easy to copy by hand), and
-    /// rebuilds the model from them with the manifest importer, per namespace.
+    /// Lists what ClusterExpose wrote, by the managed-by label, keeps the objects that also carry the
+    /// owner annotation (a label alone is easy to copy by hand), and rebuilds the model from them with
+    /// the manifest importer, per namespace. Route kinds are listed for the cluster's own flavor, the
+    /// flavors the Services found say they were published in, and <paramref name="flavors"/>: not every
+    /// route API the cluster serves, which an account bound by the rendered Role may not read.
     /// </summary>
-    public static ClusterInventory Read(ClusterSession session, ClusterRouteApis apis, string? namespaceName)
+    public static ClusterInventory Read(ClusterSession session, ClusterRouteApis apis, string? namespaceName, IEnumerable<ExposeFlavor>? flavors = null)
     {
-        IReadOnlyList<KubeResourceType> types = apis.ServedTypes();
         string selector = $"{ManifestConventions.ManagedByLabel}={ManifestConventions.ManagedByValue}";
         var inventory = new ClusterInventory();
         var documents = new List<(string Namespace, YNode Document)>();
-        foreach (KubeResourceType type in types)
+        var read = new HashSet<ExposeFlavor>(flavors ?? Array.Empty<ExposeFlavor>());
+        if (apis.PreferredFlavor is { } preferred)
         {
-            // The entry points of forwarded ports live in kube-system whatever namespace is asked about.
-            string? listIn = type.Kind == KubeKinds.HelmChartConfig ? "kube-system" : namespaceName;
+            read.Add(preferred);
+        }
+
+        void ListManaged(KubeResourceType type, string? listIn)
+        {
             foreach (JsonObject item in session.List(type, listIn, selector))
             {
                 // The selector finds the label; the owner annotation is checked too, since a label alone is easy to copy.
@@ -79,6 +85,30 @@ public sealed class ClusterInventory
 
                 inventory.Objects.Add(managed);
                 documents.Add((managed.Namespace, KubeJson.ToTree(item)));
+                if (Enum.TryParse((string?)item["metadata"]?["annotations"]?[ManifestConventions.FlavorAnnotation], out ExposeFlavor flavor) && apis.Serves(flavor))
+                {
+                    read.Add(flavor);
+                }
+            }
+        }
+
+        ListManaged(new KubeResourceType(KubeKinds.Service, "v1"), namespaceName);
+        ListManaged(new KubeResourceType(KubeKinds.EndpointSlice, "v1"), namespaceName);
+        foreach (KubeResourceType type in apis.RouteTypes(read.OrderBy(f => f)))
+        {
+            ListManaged(type, namespaceName);
+        }
+
+        if (apis.HelmChartConfigs)
+        {
+            // The entry points of forwarded ports live in kube-system whatever namespace is asked about.
+            try
+            {
+                ListManaged(new KubeResourceType(KubeKinds.HelmChartConfig, "v1"), "kube-system");
+            }
+            catch (ClusterExposeException exception) when (exception.ErrorId == ErrorIds.ClusterForbidden)
+            {
+                inventory.Model.Warnings.Add($"The entry points of TCP forwards (HelmChartConfig kube-system/{ManifestConventions.HelmChartConfigName}) were not read: the account may not list helmchartconfigs in kube-system. New-ExposeRoleManifest -EntryPoints grants it.");
             }
         }
 

@@ -92,12 +92,26 @@ public static class ClusterPublisher
     public static void DryRun(ClusterSession session, PublishItem item, bool force)
     {
         JsonObject? existing = session.Get(item.Type, item.Namespace, item.Name);
-        if (existing is not null && item.Type.Kind == KubeKinds.HelmChartConfig)
+        bool shared = item.Type.Kind == KubeKinds.HelmChartConfig;
+        if (shared && existing is not null)
         {
-            SharedEntryPoints.MergeForPublish(item, existing);
+            SharedEntryPoints.MergeForPublish(item, existing, holder => OwnerExists(session, holder), force);
+        }
+        else if (shared)
+        {
+            SharedEntryPoints.MarkCreated(item);
         }
 
-        JsonObject answer = session.Apply(item.Type, item.Namespace, item.Name, item.Body, dryRun: true, force);
+        JsonObject answer;
+        try
+        {
+            answer = session.Apply(item.Type, item.Namespace, item.Name, item.Body, dryRun: true, force);
+        }
+        catch (ClusterExposeException conflict) when (shared && conflict.ErrorId == ErrorIds.ClusterFieldConflict)
+        {
+            throw SharedValuesOwnedElsewhere(item, conflict);
+        }
+
         if (existing is null)
         {
             item.Action = PublishAction.Create;
@@ -106,6 +120,48 @@ public static class ClusterPublisher
 
         item.ChangedFields = ChangedFields(existing, answer);
         item.Action = item.ChangedFields.Count == 0 ? PublishAction.Unchanged : PublishAction.Update;
+    }
+
+    /// <summary>
+    /// Whether the owner an entry point was declared by (<c>namespace/Kind/name</c>) still exists: its
+    /// Service is there and still names it. Null when that cannot be told (the account may not read
+    /// Services in that namespace, or the owner is not written that way).
+    /// </summary>
+    internal static bool? OwnerExists(ClusterSession session, string holder)
+    {
+        string[] parts = holder.Split('/');
+        if (parts.Length != 3)
+        {
+            return null;
+        }
+
+        try
+        {
+            JsonObject? service = session.Get(new KubeResourceType(KubeKinds.Service, "v1"), parts[0], parts[2]);
+            return service is not null && ManagedObject.From(new KubeResourceType(KubeKinds.Service, "v1"), service) is { } managed
+                && managed.Owners.Contains(parts[1] + "/" + parts[2]);
+        }
+        catch (ClusterExposeException exception) when (exception.ErrorId is ErrorIds.ClusterForbidden or ErrorIds.ClusterNamespaceNotFound)
+        {
+            return exception.ErrorId == ErrorIds.ClusterNamespaceNotFound ? false : null;
+        }
+    }
+
+    /// <summary>
+    /// The k3s HelmChartConfig's values were applied by someone else (kubectl, a GitOps tool): the one
+    /// string field spec.valuesContent is theirs, so server-side apply refuses to change it without
+    /// force. Says what publishing would do to their values, which is merge, not replace.
+    /// </summary>
+    private static ClusterExposeException SharedValuesOwnedElsewhere(PublishItem item, ClusterExposeException conflict)
+    {
+        string managers = string.Join(", ", System.Text.RegularExpressions.Regex.Matches(conflict.Message, "conflict with \"([^\"]+)\"")
+            .Select(m => m.Groups[1].Value).Distinct());
+        return new ClusterExposeException(ErrorIds.ClusterFieldConflict, ExposeErrorKind.InvalidOperation,
+            $"spec.valuesContent of {item} is managed by {(managers.Length == 0 ? "another field manager" : managers)}: those are Traefik's chart values someone applied themselves. "
+            + "Publishing merges this forward's entry point into them and keeps every other value as it is, but taking the field over needs -Force.",
+            item.ToString(),
+            "Publish again with -Force (nothing of the existing values is lost; the other manager no longer owns the field), or add the forward with Add-TcpForward -Mode LoadBalancer, which needs no entry point.",
+            conflict);
     }
 
     public static JsonObject Apply(ClusterSession session, PublishItem item, bool force) =>

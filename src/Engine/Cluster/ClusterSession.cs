@@ -174,25 +174,33 @@ public sealed class ClusterSession : IDisposable
         return items;
     }
 
-    /// <summary>Deletes one object, only if its uid and resourceVersion are still the ones given (the server checks).</summary>
+    /// <summary>
+    /// Deletes one object, only if its uid and resourceVersion are still the ones given (the server
+    /// checks). A DELETE that has a body takes its DeleteOptions from the body alone and ignores the
+    /// query string, so a dry run is said in the body (<c>dryRun: [All]</c>) and nothing goes in the
+    /// query: a <c>?dryRun=All</c> beside the body would be dropped and the object really deleted.
+    /// </summary>
     public void Delete(KubeResourceType type, string namespaceName, string name, string uid, string resourceVersion, bool dryRun)
     {
-        var options = new V1DeleteOptions
-        {
-            Preconditions = new V1Preconditions { Uid = uid, ResourceVersion = resourceVersion },
-            PropagationPolicy = "Background",
-        };
-        string? dry = dryRun ? DryRunAll : null;
+        V1DeleteOptions options = DeleteOptions(uid, resourceVersion, dryRun);
         string target = Describe(type, namespaceName, name);
         _ = type.Kind.Kind switch
         {
-            "Service" => (object)Call("delete", target, type, t => client.CoreV1.DeleteNamespacedServiceWithHttpMessagesAsync(name, namespaceName, options, dry, cancellationToken: t)),
-            "Endpoints" => Call("delete", target, type, t => client.CoreV1.DeleteNamespacedEndpointsWithHttpMessagesAsync(name, namespaceName, options, dry, cancellationToken: t)),
-            "ConfigMap" => Call("delete", target, type, t => client.CoreV1.DeleteNamespacedConfigMapWithHttpMessagesAsync(name, namespaceName, options, dry, cancellationToken: t)),
+            "Service" => (object)Call("delete", target, type, t => client.CoreV1.DeleteNamespacedServiceWithHttpMessagesAsync(name, namespaceName, options, cancellationToken: t)),
+            "Endpoints" => Call("delete", target, type, t => client.CoreV1.DeleteNamespacedEndpointsWithHttpMessagesAsync(name, namespaceName, options, cancellationToken: t)),
+            "ConfigMap" => Call("delete", target, type, t => client.CoreV1.DeleteNamespacedConfigMapWithHttpMessagesAsync(name, namespaceName, options, cancellationToken: t)),
             _ when type.Kind.IsCore => throw UnsupportedCore(type),
-            _ => Call("delete", target, type, t => client.CustomObjects.DeleteNamespacedCustomObjectWithHttpMessagesAsync(type.Group, type.Version, namespaceName, type.Kind.Plural, name, options, dryRun: dry, cancellationToken: t)),
+            _ => Call("delete", target, type, t => client.CustomObjects.DeleteNamespacedCustomObjectWithHttpMessagesAsync(type.Group, type.Version, namespaceName, type.Kind.Plural, name, options, cancellationToken: t)),
         };
     }
+
+    /// <summary>The body of every DELETE: the preconditions, background propagation and, for a dry run, <c>dryRun: [All]</c>.</summary>
+    public static V1DeleteOptions DeleteOptions(string uid, string resourceVersion, bool dryRun) => new()
+    {
+        Preconditions = new V1Preconditions { Uid = uid, ResourceVersion = resourceVersion },
+        PropagationPolicy = "Background",
+        DryRun = dryRun ? new List<string> { DryRunAll } : null,
+    };
 
     private static string Describe(KubeResourceType type, string namespaceName, string name) => $"{type} {namespaceName}/{name}";
 

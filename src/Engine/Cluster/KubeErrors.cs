@@ -23,6 +23,7 @@ public static class KubeErrors
         string serverMessage = (string?)status?["message"] ?? exception.Response?.ReasonPhrase ?? exception.Message;
         IReadOnlyList<(string Type, string Message, string Field)> causes = Causes(status);
         string where = $"{verb} {target}";
+        string? detailsKind = (string?)status?["details"]?["kind"];
 
         switch (code)
         {
@@ -34,10 +35,20 @@ public static class KubeErrors
                 return new ClusterExposeException(ErrorIds.ClusterForbidden, ExposeErrorKind.PermissionDenied,
                     $"Not allowed to {where}: {serverMessage}",
                     target, "Grant the account the rules that New-ExposeRoleManifest renders (with -ReadAllRoutes for Test-SniRoute -Context), or use a context that has them.", exception);
-            case HttpStatusCode.NotFound when verb is "list" or "apply" || target.StartsWith("API resources", StringComparison.Ordinal):
+            case HttpStatusCode.NotFound when status is null || (status["details"] is not JsonObject { Count: > 0 } && serverMessage.StartsWith("the server could not find", StringComparison.Ordinal)):
+                // The server's router answers a kind or group it does not serve with a plain-text
+                // "404 page not found" (or, in the core group, a Status with empty details).
                 return new ClusterExposeException(ErrorIds.ClusterKindNotServed, ExposeErrorKind.ObjectNotFound,
-                    $"The cluster does not serve {type?.ToString() ?? target}, or the namespace does not exist ({where}): {serverMessage}",
+                    $"The cluster at {session.Server} does not serve {type?.ToString() ?? target} ({where}).",
                     target, "Install the CRDs of the route API (Traefik or Gateway API), or choose another -Flavor.", exception);
+            case HttpStatusCode.NotFound when detailsKind == "namespaces":
+            {
+                string missing = (string?)status?["details"]?["name"] ?? string.Empty;
+                return new ClusterExposeException(ErrorIds.ClusterNamespaceNotFound, ExposeErrorKind.ObjectNotFound,
+                    $"Namespace {missing} does not exist in the cluster at {session.Server} ({where}).",
+                    missing, $"Create it first (kubectl create namespace {missing}), or pass another -Namespace.", exception);
+            }
+
             case HttpStatusCode.NotFound:
                 return new ClusterExposeException(ErrorIds.ClusterObjectNotFound, ExposeErrorKind.ObjectNotFound,
                     $"{target} does not exist ({verb}): {serverMessage}", target, innerException: exception);
@@ -58,6 +69,15 @@ public static class KubeErrors
                 string detail = causes.Count == 0 ? serverMessage : string.Join("; ", causes.Select(c => c.Field.Length == 0 ? c.Message : $"{c.Field}: {c.Message}"));
                 return new ClusterExposeException(ErrorIds.ClusterInvalidObject, ExposeErrorKind.InvalidData,
                     $"The cluster refused {target} ({verb}): {detail}", target, innerException: exception);
+            case HttpStatusCode.InternalServerError when serverMessage.Contains("field not declared in schema", StringComparison.Ordinal):
+            {
+                // Server-side apply cannot build its typed patch from a field the schema lacks, and says so with a 500.
+                var field = System.Text.RegularExpressions.Regex.Match(serverMessage, @"Kind=(\w+)\): (\S+): field not declared in schema");
+                string unknown = field.Success ? $"{field.Groups[2].Value} is not a field of {field.Groups[1].Value} (field not declared in schema)" : serverMessage;
+                return new ClusterExposeException(ErrorIds.ClusterInvalidObject, ExposeErrorKind.InvalidData,
+                    $"The cluster refused {target} ({verb}): {unknown}", target, "Remove the field, or check the apiVersion and kind of the object.", exception);
+            }
+
             default:
                 return new ClusterExposeException(ErrorIds.ClusterRequestFailed, ExposeErrorKind.ConnectionError,
                     $"The cluster at {session.Server} answered {(int)code} {reason} to {where}: {serverMessage}", target, innerException: exception);

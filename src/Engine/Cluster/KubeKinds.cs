@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace ClusterExpose.Engine.Cluster;
 
@@ -89,6 +90,25 @@ public static class KubeKinds
     }
 
     public static KubeKind Traefik(string group, string kind) => new(group, kind, kind.ToLowerInvariant() + "s");
+
+    /// <summary>
+    /// The route kinds one flavor writes, and so reads back and deletes: the one list behind both the
+    /// cluster readers and the rendered RBAC Role, so an account bound by that Role may do all that the
+    /// cmdlets do for the flavor. Traefik v2 has no ServersTransportTCP (its PROXY protocol sits on the
+    /// route's service); <paramref name="legacyTraefikGroup"/> is v2 before 2.10, traefik.containo.us.
+    /// </summary>
+    public static IReadOnlyList<KubeKind> RouteKinds(ExposeFlavor flavor, bool legacyTraefikGroup = false)
+    {
+        string traefikGroup = flavor == ExposeFlavor.TraefikV2 && legacyTraefikGroup
+            ? Manifests.ManifestConventions.LegacyTraefikApiGroup
+            : Manifests.ManifestConventions.TraefikApiGroup;
+        return flavor switch
+        {
+            ExposeFlavor.TraefikV3 => TraefikKinds.Select(kind => Traefik(traefikGroup, kind)).ToList(),
+            ExposeFlavor.TraefikV2 => TraefikKinds.Where(kind => kind != "ServersTransportTCP").Select(kind => Traefik(traefikGroup, kind)).ToList(),
+            _ => GatewayKinds.Select(kind => new KubeKind(Manifests.ManifestConventions.GatewayApiGroup, kind, kind.ToLowerInvariant() + "s")).ToList(),
+        };
+    }
 
     public static bool TryFind(string group, string kind, out KubeKind found)
     {

@@ -69,20 +69,12 @@ public static class RbacManifestBuilder
         var rules = new YSequence();
         rules.Add(Rule("", options.LegacyEndpoints ? new[] { "services", "endpoints" } : new[] { "services" }));
         rules.Add(Rule("discovery.k8s.io", new[] { "endpointslices" }));
-        if (options.Flavors.Any(f => f != ExposeFlavor.GatewayApi))
+        // The same lists of kinds the cluster readers list, so what Get- and Remove- read is granted.
+        foreach (var group in options.Flavors.Distinct()
+                     .SelectMany(flavor => KubeKinds.RouteKinds(flavor, options.LegacyTraefikApiGroup))
+                     .GroupBy(kind => kind.Group))
         {
-            var traefik = new List<string> { "ingressroutes", "ingressroutetcps" };
-            if (options.Flavors.Contains(ExposeFlavor.TraefikV3))
-            {
-                traefik.Add("serverstransporttcps");
-            }
-
-            rules.Add(Rule(options.LegacyTraefikApiGroup ? ManifestConventions.LegacyTraefikApiGroup : ManifestConventions.TraefikApiGroup, traefik));
-        }
-
-        if (options.Flavors.Contains(ExposeFlavor.GatewayApi))
-        {
-            rules.Add(Rule(ManifestConventions.GatewayApiGroup, new[] { "httproutes", "tlsroutes", "tcproutes" }));
+            rules.Add(Rule(group.Key, group.Select(kind => kind.Plural).Distinct()));
         }
 
         var documents = new List<YDocument>();

@@ -24,6 +24,13 @@ public static class ManifestConventions
     /// </summary>
     public const string EntryPointsAnnotation = "clusterexpose.io/entry-points";
 
+    /// <summary>
+    /// On the shared k3s HelmChartConfig when ClusterExpose created it: only then may removing the
+    /// last forward delete the object (and only when nothing but its entry points was in it). A
+    /// HelmChartConfig someone else made holds their Traefik settings and is never deleted.
+    /// </summary>
+    public const string CreatedAnnotation = "clusterexpose.io/created";
+
     /// <summary>On the Service when legacy v1 Endpoints were written beside the EndpointSlices.</summary>
     public const string LegacyEndpointsAnnotation = "clusterexpose.io/legacy-endpoints";
 

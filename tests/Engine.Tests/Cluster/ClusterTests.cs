@@ -85,8 +85,10 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.False(apis.Suits(ExposeFlavor.TraefikV2));
         Assert.Equal(ExposeFlavor.TraefikV3, apis.PreferredFlavor);
         Assert.False(apis.OptionsFor(ExposeFlavor.TraefikV3).LegacyTraefikApiGroup);
-        // The old group is still read back, so objects written there before are found and can be removed.
-        Assert.Contains(apis.ServedTypes(), t => t.Kind.Group == ManifestConventions.LegacyTraefikApiGroup);
+        // The old group has no ServersTransportTCP: only what each group serves is ever listed.
+        Assert.DoesNotContain(apis.ServedTypes(new[] { ExposeFlavor.TraefikV3, ExposeFlavor.TraefikV2 }), t => t.Kind.Group == ManifestConventions.LegacyTraefikApiGroup && t.Kind.Kind == "ServersTransportTCP");
+        Assert.False(apis.ServesKind(KubeKinds.Traefik(ManifestConventions.LegacyTraefikApiGroup, "ServersTransportTCP")));
+        Assert.True(apis.ServesKind(KubeKinds.Traefik(ManifestConventions.LegacyTraefikApiGroup, "IngressRoute")));
     }
 
     [Fact]
@@ -158,7 +160,7 @@ public sealed class ClusterTests : IAsyncLifetime
     {
         server.Seed(JsonNode.Parse("""
             {"apiVersion":"v1","kind":"Service","metadata":{"name":"k65","namespace":"default"},
-             "spec":{"ports":[{"name":"http","protocol":"TCP","port":8080,"targetPort":8080}]}}
+             "spec":{"ports":[{"name":"http","protocol":"TCP","port":80,"targetPort":8080}]}}
             """)!.AsObject(), manager: "kubectl-edit");
         using ClusterSession session = Open(kubeConfig);
         PublishItem service = Items(session, Scenario()).First(i => i.Type.Kind.Kind == "Service");
@@ -167,7 +169,7 @@ public sealed class ClusterTests : IAsyncLifetime
 
         Assert.Equal(ErrorIds.ClusterFieldConflict, conflict.ErrorId);
         Assert.Equal(ExposeErrorKind.InvalidOperation, conflict.Kind);
-        Assert.Contains(".spec.ports", conflict.Message);
+        Assert.Contains(".spec.ports[port=80,protocol=\"TCP\"].targetPort", conflict.Message);
         Assert.Contains("kubectl-edit", conflict.Message);
         Assert.Contains("-Force", conflict.RecommendedAction);
 
@@ -205,7 +207,9 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Contains("endpoints[0].addresses", invalid.Message);
         Assert.Contains("loopback", invalid.Message);
         Assert.Equal(ErrorIds.ClusterInvalidObject, strict.ErrorId);
-        Assert.Contains("unknown field spec.selectr", strict.Message);
+        // A real server answers an unknown field in server-side apply with a 500, whatever fieldValidation says.
+        Assert.Equal(ExposeErrorKind.InvalidData, strict.Kind);
+        Assert.Contains(".spec.selectr is not a field of Service", strict.Message);
         Assert.Empty(server.All());
     }
 
@@ -304,7 +308,8 @@ public sealed class ClusterTests : IAsyncLifetime
     [Fact]
     public void AForwardThatWouldListenWhereALiveEntryPointListensIsRefused()
     {
-        // A user's own entry point inside the Traefik pod on 10022, where a forward of public port 22 would listen.
+        // Another forward's entry point inside the Traefik pod on 10022, where a forward of public port 22 would listen.
+        SeedForwardService("git");
         server.Seed(JsonNode.Parse("""
             {"apiVersion":"helm.cattle.io/v1","kind":"HelmChartConfig","metadata":{"name":"traefik","namespace":"kube-system","labels":{"app.kubernetes.io/managed-by":"clusterexpose"},
              "annotations":{"clusterexpose.io/owner":"default/TcpForward/git","clusterexpose.io/entry-points":"git=default/TcpForward/git"}},
@@ -398,7 +403,7 @@ public sealed class ClusterTests : IAsyncLifetime
         var refused = Assert.Throws<ClusterExposeException>(() => ClusterRemover.Delete(session, plan.Delete, dryRun: true));
 
         Assert.Equal(ErrorIds.ClusterPreconditionFailed, refused.ErrorId);
-        Assert.Contains("Precondition failed", refused.Message);
+        Assert.Contains("does not match the ResourceVersion in record", refused.Message);
         Assert.NotNull(server.Find("traefik.io/v1alpha1", "IngressRoute", "default", "k65-http"));
         Assert.NotNull(server.Find("v1", "Service", "default", "k65"));
     }
@@ -434,8 +439,8 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Contains("New-ExposeRoleManifest", forbidden.RecommendedAction);
 
         var notFound = Assert.Throws<ClusterExposeException>(() => session.Apply(new KubeResourceType(KubeKinds.Service, "v1"), "nowhere", "k65", "{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"k65\"}}", dryRun: true, force: false));
-        Assert.Equal(ErrorIds.ClusterKindNotServed, notFound.ErrorId);
-        Assert.Contains("namespaces \"nowhere\" not found", notFound.Message);
+        Assert.Equal(ErrorIds.ClusterNamespaceNotFound, notFound.ErrorId);
+        Assert.Contains("Namespace nowhere does not exist", notFound.Message);
     }
 
     [Fact]
@@ -541,6 +546,172 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal(readingRoutes, sent.Where(a => !Allows(publisherOnly, a)).ToList());
         YMap reader = rbac.Single(d => d.Root.Text("kind") == "ClusterRole").Root;
         Assert.All(reader.Sequence("rules")!.OfType<YMap>(), r => Assert.Equal("list", Assert.Single(r.Sequence("verbs")!.OfType<YScalar>()).Value));
+    }
+
+    [Fact]
+    public void TheDryRunOfEveryDeleteChangesNothing()
+    {
+        // A DELETE with a body takes its DeleteOptions from the body alone (the fake reads them as the
+        // recorded real server does): a dryRun in the query beside the body would delete for real.
+        using ClusterSession session = Open(kubeConfig);
+        PublishAll(session, Scenario().Append(Forward("ssh", 2222)).ToList());
+        Dictionary<string, string> before = server.All().ToDictionary(o => $"{o["kind"]}/{o["metadata"]!["namespace"]}/{o["metadata"]!["name"]}", o => (string)o["metadata"]!["resourceVersion"]!);
+        ClusterInventory inventory = ClusterInventory.Read(session, ClusterDiscovery.Discover(session), "default");
+        server.ClearRequests();
+
+        foreach (string owner in new[] { "ExposedHost/k65", "TcpForward/pg", "TcpForward/ssh" })
+        {
+            ClusterRemover.Execute(session, ClusterRemover.Plan(session, inventory, owner, "default"), dryRun: true);
+        }
+
+        Assert.Equal(before, server.All().ToDictionary(o => $"{o["kind"]}/{o["metadata"]!["namespace"]}/{o["metadata"]!["name"]}", o => (string)o["metadata"]!["resourceVersion"]!));
+        List<RecordedRequest> deletes = server.Requests.Where(r => r.Method == "DELETE").ToList();
+        Assert.Equal(10, deletes.Count);
+        Assert.All(deletes, d =>
+        {
+            Assert.Equal("All", d.DryRun);
+            Assert.DoesNotContain("dryRun", d.Query, StringComparison.Ordinal);
+            JsonNode options = JsonNode.Parse(d.Body!)!;
+            Assert.Equal("All", (string?)options["dryRun"]![0]);
+            Assert.NotNull(options["preconditions"]!["uid"]);
+            Assert.NotNull(options["preconditions"]!["resourceVersion"]);
+        });
+        Assert.All(server.Requests.Where(r => r.Method == "PATCH"), p => Assert.Equal("All", p.DryRun));
+    }
+
+    [Fact]
+    public void AUsersOwnChartConfigIsMergedIntoAndNeverDeleted()
+    {
+        server.Seed(JsonNode.Parse("""
+            {"apiVersion":"helm.cattle.io/v1","kind":"HelmChartConfig","metadata":{"name":"traefik","namespace":"kube-system"},
+             "spec":{"valuesContent":"logs:\n  general:\n    level: DEBUG\nports:\n  mqtt:\n    port: 1883\n    expose:\n      default: true\n"}}
+            """)!.AsObject(), manager: "kubectl");
+        using ClusterSession session = Open(kubeConfig);
+        PublishItem item = Items(session, new IExposeResource[] { Forward("pg", 5432) }).Single(i => i.Type.Kind == KubeKinds.HelmChartConfig);
+
+        var conflict = Assert.Throws<ClusterExposeException>(() => ClusterPublisher.DryRun(session, item, force: false));
+        Assert.Equal(ErrorIds.ClusterFieldConflict, conflict.ErrorId);
+        Assert.Contains("spec.valuesContent of helmchartconfigs.helm.cattle.io kube-system/traefik is managed by kubectl", conflict.Message);
+        Assert.Contains("keeps every other value", conflict.Message);
+        Assert.Contains("-Force", conflict.RecommendedAction);
+
+        PublishAll(session, new IExposeResource[] { Forward("pg", 5432) }, force: true);
+        ClusterInventory inventory = ClusterInventory.Read(session, ClusterDiscovery.Discover(session), "default");
+        RemovalPlan plan = ClusterRemover.Plan(session, inventory, "TcpForward/pg", "default");
+        ClusterRemover.Execute(session, plan, dryRun: true);
+        ClusterRemover.Execute(session, plan, dryRun: false);
+
+        // The forward's own entry point is gone; the user's values and the object stay, and ClusterExpose no longer claims it.
+        JsonObject config = server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!;
+        Assert.Equal(new[] { "mqtt" }, Ports(config).Keys);
+        Assert.Contains("level: DEBUG", (string)config["spec"]!["valuesContent"]!);
+        Assert.Null(config["metadata"]!["labels"]?[ManifestConventions.ManagedByLabel]);
+        Assert.Null(config["metadata"]!["annotations"]?[ManifestConventions.OwnerAnnotation]);
+        Assert.Null(server.Find("v1", "Service", "default", "pg"));
+    }
+
+    [Fact]
+    public void AChartConfigClusterExposeCreatedGoesOnlyWhenNothingElseIsInIt()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        PublishAll(session, new IExposeResource[] { Forward("pg", 5432) });
+        JsonObject created = server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!;
+        Assert.Equal("true", Annotation(created, ManifestConventions.CreatedAnnotation));
+
+        // Someone adds a value of their own to it (kubectl edit), and takes the field over doing so.
+        var edited = (JsonObject)created.DeepClone();
+        edited["spec"]!["valuesContent"] = ((string)created["spec"]!["valuesContent"]!).TrimEnd() + "\nlogs:\n  access:\n    enabled: true\n";
+        ((JsonObject)edited["metadata"]!).Remove("managedFields");
+        ((JsonObject)edited["metadata"]!).Remove("resourceVersion");
+        server.Seed(edited, manager: "kubectl-edit");
+
+        ClusterInventory inventory = ClusterInventory.Read(session, ClusterDiscovery.Discover(session), "default");
+        RemovalPlan plan = ClusterRemover.Plan(session, inventory, "TcpForward/pg", "default");
+        ClusterRemover.Execute(session, plan, dryRun: true);
+        ClusterRemover.Execute(session, plan, dryRun: false);
+
+        JsonObject kept = server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!;
+        string values = (string)kept["spec"]!["valuesContent"]!;
+        Assert.DoesNotContain("5432", values);
+        Assert.DoesNotContain("ports", values);
+        Assert.Contains("enabled: true", values);
+    }
+
+    [Fact]
+    public void AnEntryPointWhoseOwnerIsGoneIsTakenOverOnlyWithForce()
+    {
+        server.AddNamespace("old");
+        using ClusterSession session = Open(kubeConfig);
+        PublishAll(session, new IExposeResource[] { Forward("pg", 5432, "old") });
+        server.RemoveNamespace("old");
+
+        PublishItem item = Items(session, new IExposeResource[] { Forward("pg", 5432) }).Single(i => i.Type.Kind == KubeKinds.HelmChartConfig);
+        var taken = Assert.Throws<ClusterExposeException>(() => ClusterPublisher.DryRun(session, item, force: false));
+        Assert.Equal(ErrorIds.EntryPointTaken, taken.ErrorId);
+        Assert.Contains("old/TcpForward/pg, which no longer exists", taken.Message);
+        Assert.Contains("-Force", taken.RecommendedAction);
+
+        PublishAll(session, new IExposeResource[] { Forward("pg", 5432) }, force: true);
+        JsonObject config = server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!;
+        Assert.Equal("default/TcpForward/pg", Annotation(config, ManifestConventions.OwnerAnnotation));
+        Assert.Equal("pg=default/TcpForward/pg", Annotation(config, ManifestConventions.EntryPointsAnnotation));
+        Assert.Equal(new[] { "pg" }, Ports(config).Keys);
+    }
+
+    [Fact]
+    public async Task AnUpgradedClusterServingBothTraefikGroupsIsReadAndRemovedFrom()
+    {
+        // k3s upgraded from Traefik v2 keeps traefik.containo.us, which has no serverstransporttcps (a 404 to list).
+        await using FakeApiServer upgraded = await FakeApiServer.StartAsync(FakeRouteApis.TraefikV3 | FakeRouteApis.TraefikV2Legacy | FakeRouteApis.GatewayV1 | FakeRouteApis.K3sHelm);
+        using ClusterSession session = Open(upgraded.WriteKubeConfig(Path.Combine(folder, "upgraded")));
+        PublishAll(session, Scenario());
+
+        ClusterInventory inventory = ClusterInventory.Read(session, ClusterDiscovery.Discover(session), "default");
+
+        Assert.Empty(inventory.Model.Errors);
+        Assert.Equal(Scenario().OrderBy(r => r.Name), inventory.Model.Resources.OrderBy(r => r.Name));
+        Assert.DoesNotContain(upgraded.Requests, r => r.Path.Contains("traefik.containo.us/v1alpha1/namespaces", StringComparison.Ordinal));
+        Assert.DoesNotContain(upgraded.Requests, r => r.Path.Contains("gateway.networking.k8s.io/v1/namespaces", StringComparison.Ordinal));
+        foreach (string owner in new[] { "ExposedHost/k65", "TcpForward/pg" })
+        {
+            RemovalPlan plan = ClusterRemover.Plan(session, inventory, owner, "default");
+            ClusterRemover.Execute(session, plan, dryRun: true);
+            ClusterRemover.Execute(session, plan, dryRun: false);
+        }
+
+        Assert.Empty(upgraded.All());
+    }
+
+    [Fact]
+    public async Task AnAccountBoundOnlyByTheRenderedRolesDoesEverything()
+    {
+        // The cluster serves the Gateway API too; the Role grants Traefik v3's kinds, and the readers list no more.
+        await using FakeApiServer cluster = await FakeApiServer.StartAsync(FakeRouteApis.TraefikV3 | FakeRouteApis.GatewayV1 | FakeRouteApis.K3sHelm);
+        cluster.AddNamespace("ci");
+        IReadOnlyList<YDocument> rbac = RbacManifestBuilder.Build(new RbacOptions { Namespace = "ci", ServiceAccount = "deployer", EntryPoints = true, ReadAllRoutes = true }, out _);
+        string token = cluster.AddAccount("system:serviceaccount:ci:deployer", FakeApiServer.ParseDocuments(YamlText.Write(rbac)));
+        using ClusterSession session = Open(cluster.WriteKubeConfig(Path.Combine(folder, "ci"), namespaceName: "ci", token: token));
+        IReadOnlyList<IExposeResource> set = new IExposeResource[]
+        {
+            ExposeFactory.CreateHost("k65", new[] { "kl.example.top" }, true, new[] { "10.21.22.65" }, @namespace: "ci").Value!,
+            Forward("pg", 5432, "ci"),
+        };
+
+        PublishAll(session, set);
+        Assert.All(DryRunAll(session, set), i => Assert.Equal(PublishAction.Unchanged, i.Action));
+        ClusterRouteApis apis = ClusterDiscovery.Discover(session);
+        ClusterInventory inventory = ClusterInventory.Read(session, apis, "ci");
+        Assert.Equal(2, inventory.Model.Resources.Count);
+        Assert.NotEmpty(ClusterRoutes.Read(session, apis));
+        foreach (string owner in new[] { "ExposedHost/k65", "TcpForward/pg" })
+        {
+            RemovalPlan plan = ClusterRemover.Plan(session, inventory, owner, "ci");
+            ClusterRemover.Execute(session, plan, dryRun: true);
+            ClusterRemover.Execute(session, plan, dryRun: false);
+        }
+
+        Assert.Empty(cluster.All());
+        Assert.DoesNotContain(cluster.Requests, r => r.Path.Contains("/gateway.networking.k8s.io/v1/namespaces", StringComparison.Ordinal));
     }
 
     private static List<(string Verb, string Group, string Resource, string? Namespace, string? Name)> Authorizations(IEnumerable<RecordedRequest> requests) =>
@@ -653,13 +824,35 @@ public sealed class ClusterTests : IAsyncLifetime
         return items;
     }
 
-    private static void PublishAll(ClusterSession session, IReadOnlyList<IExposeResource> resources)
+    private static void PublishAll(ClusterSession session, IReadOnlyList<IExposeResource> resources, bool force = false)
     {
-        foreach (PublishItem item in DryRunAll(session, resources))
+        IReadOnlyList<PublishItem> items = Items(session, resources);
+        foreach (PublishItem item in items)
         {
-            ClusterPublisher.Apply(session, item, force: false);
+            ClusterPublisher.DryRun(session, item, force);
+        }
+
+        foreach (PublishItem item in items)
+        {
+            ClusterPublisher.Apply(session, item, force);
         }
     }
+
+    /// <summary>The Service of a TCP forward ClusterExpose published, so the owner an entry point names exists.</summary>
+    private void SeedForwardService(string name, string namespaceName = "default") =>
+        server.Seed(new JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "Service",
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = name,
+                ["namespace"] = namespaceName,
+                ["labels"] = new JsonObject { [ManifestConventions.ManagedByLabel] = ManifestConventions.ManagedByValue },
+                ["annotations"] = new JsonObject { [ManifestConventions.OwnerAnnotation] = "TcpForward/" + name },
+            },
+            ["spec"] = JsonNode.Parse("""{"ports":[{"name":"tcp","port":22}]}"""),
+        }, manager: "clusterexpose");
 
     private void SeedForeignService(string name, string namespaceName = "default")
     {
