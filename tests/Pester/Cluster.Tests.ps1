@@ -86,18 +86,18 @@ ports: [{name: tcp, port: 5432}]
     }
 
     It 'names the field and the manager of a conflict, writes nothing, and takes the field over with -Force' {
-        Invoke-Fake $fake 'seed' @{ apiVersion = 'v1'; kind = 'Service'; metadata = @{ name = 'k70'; namespace = 'default' }; spec = @{ ports = @(@{ name = 'http'; port = 8080 }) } } -Query '?manager=kubectl-edit' | Out-Null
+        Invoke-Fake $fake 'seed' @{ apiVersion = 'v1'; kind = 'Service'; metadata = @{ name = 'k70'; namespace = 'default' }; spec = @{ ports = @(@{ port = 443; protocol = 'TCP'; targetPort = 8443 }) } } -Query '?manager=kubectl-edit' | Out-Null
         $host70 = New-ExposedHost k70 nas.example.top 10.21.22.70
         $host70 | Publish-ExposeResource -KubeConfig $fake.KubeConfig -ErrorVariable failed -ErrorAction SilentlyContinue
         $failed.FullyQualifiedErrorId | Should -Be 'ClusterFieldConflict,ClusterExpose.Commands.PublishExposeResourceCommand'
         $failed.CategoryInfo.Category | Should -Be 'InvalidOperation'
-        "$failed" | Should -Match '\.spec\.ports.*kubectl-edit'
+        "$failed" | Should -Match ([regex]::Escape('.spec.ports[port=443,protocol="TCP"].targetPort: conflict with "kubectl-edit"'))
         $failed.ErrorDetails.RecommendedAction | Should -Match '-Force'
         Get-FakeObject $fake 'IngressRoute' 'k70-http' | Should -BeNullOrEmpty
 
         $forced = $host70 | Publish-ExposeResource -KubeConfig $fake.KubeConfig -Force -PassThru
         ($forced | Where-Object Kind -EQ 'Service').Action | Should -Be 'Update'
-        (Get-FakeObject $fake 'Service' 'k70').spec.ports[0].port | Should -Be 80
+        ((Get-FakeObject $fake 'Service' 'k70').spec.ports | Where-Object port -EQ 443).targetPort | Should -Be 443
     }
 
     It 'shows the server''s deprecation warnings as PowerShell warnings' {

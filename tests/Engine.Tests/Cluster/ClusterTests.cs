@@ -326,28 +326,6 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
-    public void PublishingKeepsTheValuesAUserPutInTheSharedChartConfig()
-    {
-        server.Seed(JsonNode.Parse("""
-            {"apiVersion":"helm.cattle.io/v1","kind":"HelmChartConfig","metadata":{"name":"traefik","namespace":"kube-system"},
-             "spec":{"valuesContent":"logs:\n  general:\n    level: DEBUG\nports:\n  mqtt:\n    port: 1883\n    expose:\n      default: true\n"}}
-            """)!.AsObject());
-        using ClusterSession session = Open(kubeConfig);
-        PublishItem item = Items(session, new IExposeResource[] { Forward("pg", 5432) }).Single(i => i.Type.Kind == KubeKinds.HelmChartConfig);
-
-        // The user's kubectl owns the values: taking them over needs -Force, and then nothing of theirs is lost.
-        var conflict = Assert.Throws<ClusterExposeException>(() => ClusterPublisher.DryRun(session, item, force: false));
-        Assert.Equal(ErrorIds.ClusterFieldConflict, conflict.ErrorId);
-        ClusterPublisher.DryRun(session, item, force: true);
-        Assert.Equal(PublishAction.Update, item.Action);
-        ClusterPublisher.Apply(session, item, force: true);
-
-        JsonObject config = server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!;
-        Assert.Equal(new[] { "mqtt", "pg" }, Ports(config).Keys);
-        Assert.Contains("level: DEBUG", (string)config["spec"]!["valuesContent"]!);
-    }
-
-    [Fact]
     public void RemovingAForwardTakesOnlyItsEntryPointOutAndTheLastOneDeletesTheConfig()
     {
         using ClusterSession session = Open(kubeConfig);
@@ -595,7 +573,15 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Contains("keeps every other value", conflict.Message);
         Assert.Contains("-Force", conflict.RecommendedAction);
 
+        // With -Force the entry point is merged into the user's values and nothing of theirs is lost.
+        ClusterPublisher.DryRun(session, item, force: true);
+        Assert.Equal(PublishAction.Update, item.Action);
+        ClusterPublisher.Apply(session, item, force: true);
         PublishAll(session, new IExposeResource[] { Forward("pg", 5432) }, force: true);
+        JsonObject merged = server.Find("helm.cattle.io/v1", "HelmChartConfig", "kube-system", "traefik")!;
+        Assert.Equal(new[] { "mqtt", "pg" }, Ports(merged).Keys);
+        Assert.Contains("level: DEBUG", (string)merged["spec"]!["valuesContent"]!);
+
         ClusterInventory inventory = ClusterInventory.Read(session, ClusterDiscovery.Discover(session), "default");
         RemovalPlan plan = ClusterRemover.Plan(session, inventory, "TcpForward/pg", "default");
         ClusterRemover.Execute(session, plan, dryRun: true);
