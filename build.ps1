@@ -75,6 +75,7 @@ function Invoke-Build {
     Copy-Exact (Join-Path $publish 'facade') $facadeFiles $staging
     Copy-Exact (Join-Path $publish 'engine') $engineFiles (Join-Path $staging 'dependencies')
     Copy-Item (Join-Path $root 'ClusterExpose.psd1') $staging
+    Copy-Item (Join-Path $root 'LICENSE') $staging
     Copy-Item (Join-Path $root 'module/*') $staging -Recurse
     & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -File (Join-Path $root 'build/Compile-Help.ps1') `
         -ModulePath (Join-Path $staging 'ClusterExpose.psd1') -SourceFolder (Join-Path $root 'docs/help') -Destination (Join-Path $staging 'en-US/ClusterExpose.dll-Help.xml')

@@ -12,6 +12,7 @@ public sealed class ExportExposeManifestCommand : ManifestRenderingCmdlet
 {
     internal const string FileExistsErrorId = "FileExists";
     internal const string WriteFailedErrorId = "WriteFailed";
+    internal const string PathIsFolderErrorId = "PathIsFolder";
 
     [Parameter(Mandatory = true, Position = 0)]
     public string Path { get; set; } = string.Empty;
@@ -26,6 +27,16 @@ public sealed class ExportExposeManifestCommand : ManifestRenderingCmdlet
     protected override void EndProcessing()
     {
         string path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
+        if (Directory.Exists(path))
+        {
+            WriteError(new ErrorRecord(
+                new IOException($"'{path}' is a folder; give the path of the file to write, such as '{System.IO.Path.Combine(path, "exposures.yaml")}'."),
+                PathIsFolderErrorId,
+                ErrorCategory.InvalidArgument,
+                path));
+            return;
+        }
+
         if (File.Exists(path) && !Force.IsPresent)
         {
             WriteError(new ErrorRecord(
@@ -43,16 +54,24 @@ public sealed class ExportExposeManifestCommand : ManifestRenderingCmdlet
         }
 
         // Write beside the target and move into place, so a failure never leaves half a manifest.
+        // A missing parent folder is made, as an export to ./cloud/k65.yaml in a fresh clone expects.
         string temporary = path + ".tmp-" + Guid.NewGuid().ToString("N");
         try
         {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
             File.WriteAllText(temporary, yaml, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
             File.Move(temporary, path, overwrite: true);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            File.Delete(temporary);
-            WriteError(new ErrorRecord(exception, WriteFailedErrorId, ErrorCategory.WriteError, path));
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+
+            // The user's path in the message, never the temporary file's.
+            WriteError(new ErrorRecord(new IOException($"Could not write '{path}': {exception.Message.Replace(temporary, path, StringComparison.Ordinal)}", exception),
+                WriteFailedErrorId, ErrorCategory.WriteError, path));
             return;
         }
 

@@ -65,6 +65,23 @@ Describe 'Input errors carry stable ids' {
         Test-Path $path | Should -BeFalse
     }
 
+    It 'an export makes a missing parent folder, and refuses a folder or an unwritable target naming the user''s path' {
+        $nested = Join-Path $TestDrive 'cloud/k65.yaml'
+        $written = New-ExposedHost k65 kl.example.top 10.21.22.65 | Export-ExposeManifest -Path $nested -PassThru
+        $written.FullName | Should -Be $nested
+        Get-Content -Raw $nested | Should -Match 'kind: IngressRouteTCP'
+
+        $folder = Assert-CommandError { New-ExposedHost k65 kl.example.top 10.21.22.65 | Export-ExposeManifest -Path (Join-Path $TestDrive 'cloud') } 'PathIsFolder' 'InvalidArgument'
+        "$folder" | Should -Match ([regex]::Escape((Join-Path $TestDrive 'cloud')))
+
+        # A file where the parent folder should be: the folder cannot be made.
+        $blocked = Join-Path $TestDrive 'plain-file/k65.yaml'
+        Set-Content -LiteralPath (Join-Path $TestDrive 'plain-file') -Value 'not a folder'
+        $failed = Assert-CommandError { New-ExposedHost k65 kl.example.top 10.21.22.65 | Export-ExposeManifest -Path $blocked } 'WriteFailed' 'WriteError'
+        "$failed" | Should -Match ([regex]::Escape($blocked))
+        "$failed" | Should -Not -Match '\.tmp-'
+    }
+
     It 'pipeline input that is not an exposure is refused by type' {
         { 'kl.example.top' | ConvertTo-ExposeManifest -ErrorAction Stop } |
             Should -Throw -ErrorId 'UnsupportedInputObject,ClusterExpose.Commands.ConvertToExposeManifestCommand'

@@ -160,6 +160,7 @@ Import-Module ClusterExpose
             'dependencies/YamlDotNet.dll'
             'en-US/about_ClusterExpose.help.txt'
             'en-US/ClusterExpose.dll-Help.xml'
+            'LICENSE'
         )
     }
 }
