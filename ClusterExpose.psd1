@@ -40,7 +40,8 @@
             Tags         = @('Kubernetes', 'k3s', 'Traefik', 'GatewayAPI', 'SNI', 'TLS', 'Passthrough', 'Ingress', 'HomeLab', 'Tailscale', 'WireGuard', 'Linux', 'PSEdition_Core')
             ProjectUri   = 'https://github.com/clusterexpose/ClusterExpose'
             LicenseUri   = 'https://github.com/clusterexpose/ClusterExpose/blob/main/LICENSE'
-            ReleaseNotes = 'First release: the route model, its validation, and manifests for Traefik v3, Traefik v2 and the Gateway API, exported and imported as YAML. See CHANGELOG.md.'
+            # Filled in by build.ps1 from the section of CHANGELOG.md for ModuleVersion.
+            ReleaseNotes = 'See CHANGELOG.md.'
         }
     }
 }

@@ -76,6 +76,7 @@ function Invoke-Build {
     Copy-Exact (Join-Path $publish 'engine') $engineFiles (Join-Path $staging 'dependencies')
     Copy-Item (Join-Path $root 'ClusterExpose.psd1') $staging
     Copy-Item (Join-Path $root 'LICENSE') $staging
+    Set-ReleaseNotes (Join-Path $staging 'ClusterExpose.psd1')
     Copy-Item (Join-Path $root 'module/*') $staging -Recurse
     & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -File (Join-Path $root 'build/Compile-Help.ps1') `
         -ModulePath (Join-Path $staging 'ClusterExpose.psd1') -SourceFolder (Join-Path $root 'docs/help') -Destination (Join-Path $staging 'en-US/ClusterExpose.dll-Help.xml')
@@ -248,6 +249,27 @@ function Measure-Import {
     $import = ($runs | ForEach-Object { $_[0] } | Sort-Object)[2]
     $first = ($runs | ForEach-Object { $_[1] } | Sort-Object)[2]
     Write-Host ("Import-Module ClusterExpose: median {0:0.0} ms; first command loading the engine: median {1:0.0} ms" -f $import, $first)
+}
+
+# The release notes come from one source, CHANGELOG.md: its section for this version goes into the
+# staged manifest's ReleaseNotes (and so into the package the Gallery shows).
+function Get-ReleaseNotes {
+    $changelog = Get-Content -Raw (Join-Path $root 'CHANGELOG.md')
+    $section = [regex]::Match($changelog, "(?ms)^## $([regex]::Escape($version))\b[^\n]*\n(.*?)(?=^## |\z)")
+    if (-not $section.Success) {
+        throw "CHANGELOG.md has no section for $version."
+    }
+    $section.Groups[1].Value.Trim()
+}
+
+function Set-ReleaseNotes([string] $ManifestPath) {
+    $notes = (Get-ReleaseNotes) -replace "'", "''"
+    $text = Get-Content -Raw $ManifestPath
+    $updated = [regex]::Replace($text, "(?m)^(\s*ReleaseNotes\s*=\s*)'(?:[^']|'')*'", { param($m) $m.Groups[1].Value + "'" + $notes + "'" })
+    if ($updated -eq $text) {
+        throw "No ReleaseNotes entry to fill in $ManifestPath."
+    }
+    Set-Content -LiteralPath $ManifestPath -Value $updated -NoNewline
 }
 
 function Invoke-Bench {

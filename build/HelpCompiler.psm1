@@ -60,7 +60,31 @@ function Write-Paragraphs([System.Xml.XmlWriter] $Writer, [string[]] $Paragraphs
     $Writer.WriteEndElement()
 }
 
-function Write-ParameterElement([System.Xml.XmlWriter] $Writer, $Parameter, [string] $Description, $Set) {
+# What PowerShell's own help says of the two ShouldProcess parameters; a page need not repeat it.
+$script:ShouldProcessText = @{
+    WhatIf  = 'Shows what would happen if the cmdlet runs. Nothing is changed.'
+    Confirm = 'Prompts you for confirmation before running the cmdlet.'
+}
+
+# A parameter's default as help shows it: the value a new instance of the cmdlet holds, when it says something.
+function Get-DefaultText($Instance, [string] $Name, $Metadata) {
+    if ($null -eq $Instance) { return $null }
+    # A parameter that every parameter set requires has no default.
+    if ($Metadata -and -not ($Metadata.ParameterSets.Values | Where-Object { -not $_.IsMandatory })) { return $null }
+    $value = $Instance.$Name
+    if ($null -eq $value) { return $null }
+    if ($value -is [System.Management.Automation.SwitchParameter]) { return $(if ($value.IsPresent) { 'True' } else { 'False' }) }
+    if ($value -is [string]) { return $(if ($value.Length -gt 0) { $value } else { $null }) }
+    # 0 stands for "not given" on the numeric parameters (the cmdlet picks its own value then), so the page says it.
+    if ($value -is [ValueType] -and "$value" -eq '0') { return $null }
+    if ($value -is [System.Collections.IEnumerable]) {
+        $items = @($value | ForEach-Object { "$_" })
+        return $(if ($items.Count -gt 0) { $items -join ', ' } else { $null })
+    }
+    "$value"
+}
+
+function Write-ParameterElement([System.Xml.XmlWriter] $Writer, $Parameter, [string] $Description, $Set, [string] $Default) {
     $attribute = if ($Set) { $Set } else { $Parameter.ParameterSets.Values | Select-Object -First 1 }
     $Writer.WriteStartElement('command', 'parameter', $script:Command)
     $Writer.WriteAttributeString('required', ([string]$attribute.IsMandatory).ToLowerInvariant())
@@ -87,6 +111,20 @@ function Write-ParameterElement([System.Xml.XmlWriter] $Writer, $Parameter, [str
     $Writer.WriteStartElement('dev', 'type', $script:Dev)
     $Writer.WriteElementString('maml', 'name', $script:Maml, $type.FullName)
     $Writer.WriteEndElement()
+    $Writer.WriteElementString('dev', 'defaultValue', $script:Dev, $(if ($Default) { $Default } else { 'None' }))
+    $Writer.WriteEndElement()
+}
+
+function Write-TypeList([System.Xml.XmlWriter] $Writer, [string] $List, [string] $Item, $Types) {
+    $Writer.WriteStartElement('command', $List, $script:Command)
+    foreach ($entry in $Types) {
+        $Writer.WriteStartElement('command', $Item, $script:Command)
+        $Writer.WriteStartElement('dev', 'type', $script:Dev)
+        $Writer.WriteElementString('maml', 'name', $script:Maml, $entry.Name)
+        $Writer.WriteEndElement()
+        Write-Paragraphs $Writer @($entry.Description)
+        $Writer.WriteEndElement()
+    }
     $Writer.WriteEndElement()
 }
 
@@ -103,7 +141,8 @@ function ConvertTo-MamlHelp {
         [Parameter(Mandatory)] [string] $Destination
     )
 
-    $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+    # WhatIf and Confirm are shown where a cmdlet has them; the other common parameters are not.
+    $common = [System.Management.Automation.Cmdlet]::CommonParameters + @([System.Management.Automation.Cmdlet]::OptionalCommonParameters | Where-Object { $_ -notin 'WhatIf', 'Confirm' })
     $settings = [System.Xml.XmlWriterSettings]@{ Indent = $true; Encoding = [System.Text.UTF8Encoding]::new($false) }
     $null = New-Item -ItemType Directory -Force (Split-Path $Destination)
     $writer = [System.Xml.XmlWriter]::Create($Destination, $settings)
@@ -120,6 +159,10 @@ function ConvertTo-MamlHelp {
             }
 
             $help = Read-HelpMarkdown $page
+            foreach ($name in 'WhatIf', 'Confirm') {
+                if ($cmdlet.Parameters.ContainsKey($name) -and -not $help.Parameters[$name]) { $help.Parameters[$name] = $script:ShouldProcessText[$name] }
+            }
+            $instance = try { [Activator]::CreateInstance($cmdlet.ImplementingType) } catch { $null }
             $writer.WriteStartElement('command', 'command', $script:Command)
             $writer.WriteAttributeString('xmlns', 'maml', $null, $script:Maml)
             $writer.WriteAttributeString('xmlns', 'dev', $null, $script:Dev)
@@ -139,7 +182,7 @@ function ConvertTo-MamlHelp {
                     $metadata = $cmdlet.Parameters[$parameter.Name]
                     $setAttribute = $metadata.ParameterSets[$set.Name]
                     if (-not $setAttribute) { $setAttribute = $metadata.ParameterSets['__AllParameterSets'] }
-                    Write-ParameterElement $writer $metadata $help.Parameters[$parameter.Name] $setAttribute
+                    Write-ParameterElement $writer $metadata $help.Parameters[$parameter.Name] $setAttribute (Get-DefaultText $instance $parameter.Name $metadata)
                 }
                 $writer.WriteEndElement()
             }
@@ -147,9 +190,22 @@ function ConvertTo-MamlHelp {
 
             $writer.WriteStartElement('command', 'parameters', $script:Command)
             foreach ($name in $cmdlet.Parameters.Keys | Where-Object { $_ -notin $common }) {
-                Write-ParameterElement $writer $cmdlet.Parameters[$name] $help.Parameters[$name] $null
+                Write-ParameterElement $writer $cmdlet.Parameters[$name] $help.Parameters[$name] $null (Get-DefaultText $instance $name $cmdlet.Parameters[$name])
             }
             $writer.WriteEndElement()
+
+            # INPUTS from the parameters that take pipeline input, OUTPUTS from the cmdlet's OutputType.
+            $inputs = @(foreach ($parameter in $cmdlet.Parameters.Values | Where-Object { $_.Name -notin $common }) {
+                    foreach ($attribute in $parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] }) {
+                        if ($attribute.ValueFromPipeline) { [pscustomobject]@{ Name = $parameter.ParameterType.FullName; Description = "By value, to -$($parameter.Name)." } }
+                        elseif ($attribute.ValueFromPipelineByPropertyName) { [pscustomobject]@{ Name = $parameter.ParameterType.FullName; Description = "By the property name $($parameter.Name) (or an alias of it)." } }
+                    }
+                }) | Sort-Object Name, Description -Unique
+            if (-not $inputs) { $inputs = @([pscustomobject]@{ Name = 'None'; Description = 'Nothing is taken from the pipeline.' }) }
+            Write-TypeList $writer 'inputTypes' 'inputType' $inputs
+            $outputs = @($cmdlet.OutputType | ForEach-Object { [pscustomobject]@{ Name = $_.Name; Description = '' } } | Sort-Object Name -Unique)
+            if (-not $outputs) { $outputs = @([pscustomobject]@{ Name = 'None'; Description = 'Nothing is written to the pipeline.' }) }
+            Write-TypeList $writer 'returnValues' 'returnValue' $outputs
 
             $writer.WriteStartElement('command', 'examples', $script:Command)
             foreach ($example in $help.Examples) {

@@ -16,6 +16,13 @@ using ClusterExpose.Engine.Proxy;
 
 // ClusterExpose.Bench run [--rounds N] [--out folder] [--quick]
 // ClusterExpose.Bench proxy <tls port> <plain port> <origin tls port> <origin source port>
+// ClusterExpose.Bench import [--quick]: only the manifest-reading throughput
+if (args.Length > 0 && args[0] == "import")
+{
+    Console.WriteLine(ImportThroughput.Report(args.Contains("--quick")));
+    return 0;
+}
+
 if (args.Length > 0 && args[0] == "proxy")
 {
     return RunProxy(args.Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray());
@@ -134,7 +141,7 @@ internal sealed class Bench
             running.ForEach(r => r.Proxy?.Dispose());
         }
 
-        string report = Report();
+        string report = Report() + ImportThroughput.Report(quick);
         Console.WriteLine(report);
         File.WriteAllText(Path.Combine(outFolder, "results.md"), report);
         return 0;

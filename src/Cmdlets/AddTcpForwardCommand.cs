@@ -44,19 +44,26 @@ public sealed class AddTcpForwardCommand : ClusterExposeCmdlet
     [Parameter]
     public ExposeFlavor Flavor { get; set; }
 
+    private bool inputRejected;
+
     [Parameter(ValueFromPipeline = true)]
-    public object[]? InputObject { get; set; }
+    [AllowNull]
+    [AllowEmptyCollection]
+    public object?[]? InputObject { get; set; }
 
     protected override void ProcessRecord()
     {
-        foreach (object input in InputObject ?? System.Array.Empty<object>())
-        {
-            TryCollect(input, received);
-        }
+        inputRejected |= !CollectInput(InputObject, received);
     }
 
     protected override void EndProcessing()
     {
+        if (inputRejected)
+        {
+            // Half a set is worse than none: the script would go on without what it piped in.
+            return;
+        }
+
         Validated<TcpForward> created = ExposeFactory.CreateForward(
             Name, Port, TargetAddress, MyInvocation.BoundParameters.ContainsKey(nameof(TargetPort)) ? TargetPort : null,
             Namespace, Mode, EntryPoint, ProxyProtocol, Flavor);

@@ -9,8 +9,17 @@ namespace ClusterExpose.Commands;
 public abstract class ClusterExposeCmdlet : PSCmdlet
 {
     internal const string UnsupportedInputObjectErrorId = "UnsupportedInputObject";
+    internal const string NullInputObjectErrorId = "NullInputObject";
+    internal const string NoInputObjectErrorId = "NoInputObject";
     internal const string FileNotFoundErrorId = "FileNotFound";
     internal const string ReadFailedErrorId = "ReadFailed";
+    internal const string ManifestTooLargeErrorId = "ManifestTooLarge";
+
+    /// <summary>The largest manifest file read unless a cmdlet is told otherwise (Import-ExposeManifest -MaxFileBytes).</summary>
+    internal const long DefaultMaxManifestBytes = 16L * 1024 * 1024;
+
+    /// <summary>Files from this size on get a progress record while they are read.</summary>
+    private const long ProgressFromBytes = 4L * 1024 * 1024;
 
     internal static ErrorCategory CategoryOf(ExposeErrorKind kind) => kind switch
     {
@@ -90,6 +99,28 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
         }
     }
 
+    /// <summary>
+    /// Collects one pipeline record: each item must be an ExposedHost or a TcpForward. A $null piped in
+    /// (often a variable that was never set) is an error rather than nothing, so a set is never
+    /// published or rendered short of what the script meant. Returns false when anything was refused.
+    /// </summary>
+    internal bool CollectInput(object?[]? inputs, List<IExposeResource> into)
+    {
+        if (inputs is null)
+        {
+            // Unbound (the cmdlet run on its own) is no input; bound to $null from the pipeline is a mistake.
+            return !MyInvocation.ExpectingInput || ReportNullInput();
+        }
+
+        bool accepted = true;
+        foreach (object? input in inputs)
+        {
+            accepted &= TryCollect(input, into);
+        }
+
+        return accepted;
+    }
+
     /// <summary>Unwraps pipeline input to the model objects ClusterExpose understands; anything else is an error.</summary>
     internal bool TryCollect(object? input, List<IExposeResource> into)
     {
@@ -100,11 +131,34 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
             return true;
         }
 
+        if (value is null)
+        {
+            return ReportNullInput();
+        }
+
         WriteError(new ErrorRecord(
-            new PSArgumentException($"'{value}' is not an ExposedHost or a TcpForward. Create them with New-ExposedHost and Add-TcpForward, or read them with Import-ExposeManifest."),
+            new PSArgumentException($"'{value}' ({value.GetType().Name}) is not an ExposedHost or a TcpForward. Create them with New-ExposedHost and Add-TcpForward, or read them with Import-ExposeManifest."),
             UnsupportedInputObjectErrorId,
-            ErrorCategory.InvalidType,
+            ErrorCategory.InvalidArgument,
             value));
+        return false;
+    }
+
+    /// <summary>Says that the pipeline carried nothing a cmdlet that needs exposures could use.</summary>
+    private protected void ReportNoInput(string what) =>
+        WriteError(new ErrorRecord(
+            new PSArgumentException($"No ExposedHost or TcpForward came in, so there is nothing to {what}. Pipe in what New-ExposedHost, Add-TcpForward, Import-ExposeManifest or Get-ExposedHost return."),
+            NoInputObjectErrorId,
+            ErrorCategory.InvalidArgument,
+            null));
+
+    private bool ReportNullInput()
+    {
+        WriteError(new ErrorRecord(
+            new PSArgumentException("$null came in through the pipeline instead of an ExposedHost or a TcpForward; is the variable piped in set?"),
+            NullInputObjectErrorId,
+            ErrorCategory.InvalidArgument,
+            null));
         return false;
     }
 
@@ -125,8 +179,9 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
                     resolved.AddRange(GetResolvedProviderPathFromPSPath(path, out _));
                 }
             }
-            catch (ItemNotFoundException)
+            catch (Exception exception) when (exception is ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException)
             {
+                // Reported below as a path that names no file.
             }
 
             resolved.RemoveAll(p => !File.Exists(p));
@@ -146,11 +201,33 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
         }
     }
 
-    /// <summary>Reads a manifest file; a failure is an error record and null.</summary>
+    /// <summary>The size cap <see cref="ReadManifestFile"/> applies.</summary>
+    private protected long MaxManifestBytes { get; set; } = DefaultMaxManifestBytes;
+
+    /// <summary>
+    /// Reads a manifest file; a failure is an error record and null. A file over the size cap is refused
+    /// before a byte of it is read, so a stray multi-gigabyte file cannot take the session's memory.
+    /// </summary>
     internal string? ReadManifestFile(string file)
     {
         try
         {
+            long length = new FileInfo(file).Length;
+            if (length > MaxManifestBytes)
+            {
+                WriteError(new ErrorRecord(
+                    new IOException($"'{file}' is {length:N0} bytes, more than the {MaxManifestBytes:N0} a manifest file may be; it was not read. Raise the cap with -MaxFileBytes if the file is really meant."),
+                    ManifestTooLargeErrorId,
+                    ErrorCategory.LimitsExceeded,
+                    file));
+                return null;
+            }
+
+            if (length >= ProgressFromBytes)
+            {
+                WriteProgress(new ProgressRecord(2, "Reading manifests", $"{file} ({length / (1024.0 * 1024):0.#} MiB)"));
+            }
+
             return File.ReadAllText(file);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)

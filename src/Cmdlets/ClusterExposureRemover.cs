@@ -38,13 +38,16 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
 
     private protected abstract string Noun { get; }
 
-    private protected abstract T[] Objects { get; }
+    private protected abstract T[]? Objects { get; }
 
     protected override void ProcessRecord()
     {
         if (ParameterSetName == ObjectParameterSet)
         {
-            targets.AddRange(Objects.Select(o => (o.Name, (string?)o.Namespace)));
+            // A $null piped in (a variable never set) is an error, not a removal of nothing.
+            var received = new List<IExposeResource>();
+            CollectInput(Objects is null ? null : Objects.Cast<object?>().ToArray(), received);
+            targets.AddRange(received.OfType<T>().Select(o => (o.Name, (string?)o.Namespace)));
         }
         else
         {

@@ -17,7 +17,9 @@ public sealed class ConvertToSniProxyManifestCommand : ClusterExposeCmdlet
     private bool inputRejected;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
-    public object[] InputObject { get; set; } = System.Array.Empty<object>();
+    [AllowNull]
+    [AllowEmptyCollection]
+    public object?[]? InputObject { get; set; } = System.Array.Empty<object>();
 
     [Parameter]
     public string Name { get; set; } = "clusterexpose-sniproxy";
@@ -30,10 +32,7 @@ public sealed class ConvertToSniProxyManifestCommand : ClusterExposeCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (object input in InputObject)
-        {
-            inputRejected |= !TryCollect(input, resources);
-        }
+        inputRejected |= !CollectInput(InputObject, resources);
     }
 
     protected override void EndProcessing()

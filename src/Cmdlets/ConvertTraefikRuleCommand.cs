@@ -15,18 +15,31 @@ public sealed class ConvertTraefikRuleCommand : ClusterExposeCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Match")]
-    public string[] Rule { get; set; } = System.Array.Empty<string>();
+    [AllowNull]
+    [AllowEmptyString]
+    [AllowEmptyCollection]
+    public string?[]? Rule { get; set; } = System.Array.Empty<string>();
 
     [Parameter]
+    [TraefikVersionTransformation]
     public TraefikVersion From { get; set; } = TraefikVersion.V2;
 
     [Parameter]
+    [TraefikVersionTransformation]
     public TraefikVersion To { get; set; } = TraefikVersion.V3;
 
     protected override void ProcessRecord()
     {
-        foreach (string rule in Rule)
+        foreach (string? given in Rule ?? new string?[] { null })
         {
+            if (string.IsNullOrWhiteSpace(given))
+            {
+                WriteError(new ErrorRecord(new PSArgumentException("An empty rule (or $null) came in; give a Traefik rule such as Host(`example.com`)."),
+                    InvalidRuleErrorId, ErrorCategory.InvalidArgument, given));
+                continue;
+            }
+
+            string rule = given;
             string? converted = RuleConverter.Convert(rule, Syntax(From), Syntax(To), out IReadOnlyList<RuleDiagnostic> errors);
             if (converted is not null)
             {

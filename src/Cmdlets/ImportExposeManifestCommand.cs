@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using ClusterExpose.Engine.Manifests;
 
@@ -16,15 +17,31 @@ public sealed class ImportExposeManifestCommand : ClusterExposeCmdlet
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = PathParameterSet)]
     [SupportsWildcards]
-    public string[] Path { get; set; } = Array.Empty<string>();
+    [AllowNull]
+    [AllowEmptyString]
+    [AllowEmptyCollection]
+    public string?[]? Path { get; set; } = Array.Empty<string>();
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = LiteralPathParameterSet)]
     [Alias("PSPath", "FullName")]
     public string[] LiteralPath { get; set; } = Array.Empty<string>();
 
+    /// <summary>The largest file read, in bytes; larger ones are refused before reading.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public long MaxFileBytes { get; set; } = DefaultMaxManifestBytes;
+
     protected override void ProcessRecord()
     {
-        foreach (string file in ResolveManifestFiles(ParameterSetName == LiteralPathParameterSet ? LiteralPath : Path, ParameterSetName == LiteralPathParameterSet))
+        MaxManifestBytes = MaxFileBytes;
+        string?[] given = ParameterSetName == LiteralPathParameterSet ? LiteralPath : Path ?? new string?[] { null };
+        if (given.Any(string.IsNullOrWhiteSpace))
+        {
+            WriteError(new ErrorRecord(new PSArgumentException("An empty path (or $null) came in instead of a manifest file's path."),
+                NullInputObjectErrorId, ErrorCategory.InvalidArgument, null));
+        }
+
+        foreach (string file in ResolveManifestFiles(given.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => p!), ParameterSetName == LiteralPathParameterSet))
         {
             string? text = ReadManifestFile(file);
             if (text is null)
@@ -32,7 +49,20 @@ public sealed class ImportExposeManifestCommand : ClusterExposeCmdlet
                 continue;
             }
 
+            var progress = new ProgressRecord(2, "Reading manifests", $"{file}: building the objects");
+            bool large = text.Length >= 4 * 1024 * 1024;
+            if (large)
+            {
+                WriteProgress(progress);
+            }
+
             ImportResult result = ManifestImporter.Import(text, file);
+            if (large)
+            {
+                progress.RecordType = ProgressRecordType.Completed;
+                WriteProgress(progress);
+            }
+
             foreach (string warning in result.Warnings)
             {
                 WriteWarning(warning);

@@ -11,7 +11,9 @@ public abstract class ManifestRenderingCmdlet : ClusterExposeCmdlet
     private protected bool InputRejected;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true)]
-    public object[] InputObject { get; set; } = System.Array.Empty<object>();
+    [AllowNull]
+    [AllowEmptyCollection]
+    public object?[]? InputObject { get; set; } = System.Array.Empty<object>();
 
     /// <summary>Traefik 3.7+: write Host(`*.domain`) instead of a regexp for wildcards.</summary>
     [Parameter]
@@ -37,10 +39,7 @@ public abstract class ManifestRenderingCmdlet : ClusterExposeCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (object input in InputObject)
-        {
-            InputRejected |= !TryCollect(input, Resources);
-        }
+        InputRejected |= !CollectInput(InputObject, Resources);
     }
 
     /// <summary>Renders everything received, or writes every error and returns null.</summary>
@@ -48,6 +47,12 @@ public abstract class ManifestRenderingCmdlet : ClusterExposeCmdlet
     {
         if (InputRejected)
         {
+            return null;
+        }
+
+        if (Resources.Count == 0)
+        {
+            ReportNoInput("render");
             return null;
         }
 

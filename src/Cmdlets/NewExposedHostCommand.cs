@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Management.Automation;
 using ClusterExpose.Engine;
 
@@ -55,6 +56,11 @@ public sealed class NewExposedHostCommand : ClusterExposeCmdlet
         WriteErrors(created.Errors);
         if (created.Value is not null)
         {
+            foreach (string advice in created.Value.Hostname.SelectMany(Engine.Validation.HostnameAdvice.For))
+            {
+                WriteWarning(advice);
+            }
+
             WriteObject(created.Value);
         }
     }

@@ -25,7 +25,9 @@ public sealed class PublishExposeResourceCommand : ClusterCmdlet
     private bool inputRejected;
 
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectParameterSet)]
-    public object[] InputObject { get; set; } = Array.Empty<object>();
+    [AllowNull]
+    [AllowEmptyCollection]
+    public object?[]? InputObject { get; set; } = Array.Empty<object>();
 
     /// <summary>Manifest files to apply as they are (every object must be of a kind ClusterExpose writes).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = PathParameterSet)]
@@ -65,7 +67,13 @@ public sealed class PublishExposeResourceCommand : ClusterCmdlet
             return;
         }
 
-        foreach (object input in InputObject)
+        if (InputObject is null)
+        {
+            inputRejected |= !CollectInput(null, resources);
+            return;
+        }
+
+        foreach (object? input in InputObject)
         {
             // Get-ChildItem output binds here by value before -Path could take it by property name.
             if ((input is PSObject wrapped ? wrapped.BaseObject : input) is System.IO.FileInfo file)
@@ -82,8 +90,14 @@ public sealed class PublishExposeResourceCommand : ClusterCmdlet
 
     protected override void EndProcessing()
     {
-        if (inputRejected || resources.Count + files.Count == 0)
+        if (inputRejected)
         {
+            return;
+        }
+
+        if (resources.Count + files.Count == 0)
+        {
+            ReportNoInput("publish");
             return;
         }
 

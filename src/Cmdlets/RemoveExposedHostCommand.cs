@@ -10,9 +10,11 @@ public sealed class RemoveExposedHostCommand : ClusterExposureRemover<ExposedHos
 {
     /// <summary>Exposed hosts as Get-ExposedHost returns them; each is removed from its own namespace.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectParameterSet)]
-    public ExposedHost[] InputObject { get; set; } = Array.Empty<ExposedHost>();
+    [AllowNull]
+    [AllowEmptyCollection]
+    public ExposedHost[]? InputObject { get; set; } = Array.Empty<ExposedHost>();
 
     private protected override string Noun => "ExposedHost";
 
-    private protected override ExposedHost[] Objects => InputObject;
+    private protected override ExposedHost[]? Objects => InputObject;
 }

@@ -10,9 +10,11 @@ public sealed class RemoveTcpForwardCommand : ClusterExposureRemover<TcpForward>
 {
     /// <summary>Exposed hosts as Get-TcpForward returns them; each is removed from its own namespace.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = ObjectParameterSet)]
-    public TcpForward[] InputObject { get; set; } = Array.Empty<TcpForward>();
+    [AllowNull]
+    [AllowEmptyCollection]
+    public TcpForward[]? InputObject { get; set; } = Array.Empty<TcpForward>();
 
     private protected override string Noun => "TcpForward";
 
-    private protected override TcpForward[] Objects => InputObject;
+    private protected override TcpForward[]? Objects => InputObject;
 }

@@ -13,7 +13,9 @@ public abstract class SniProxyRoutesCmdlet : ClusterExposeCmdlet
     private protected bool InputRejected;
 
     [Parameter(ValueFromPipeline = true)]
-    public object[] InputObject { get; set; } = Array.Empty<object>();
+    [AllowNull]
+    [AllowEmptyCollection]
+    public object?[]? InputObject { get; set; }
 
     /// <summary>ClusterExpose manifests (as Export-ExposeManifest writes them) holding the routes.</summary>
     [Parameter]
@@ -50,9 +52,6 @@ public abstract class SniProxyRoutesCmdlet : ClusterExposeCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (object input in InputObject)
-        {
-            InputRejected |= !TryCollect(input, Resources);
-        }
+        InputRejected |= !CollectInput(InputObject, Resources);
     }
 }

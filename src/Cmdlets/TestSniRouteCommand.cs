@@ -42,7 +42,9 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
 
     [Parameter(ValueFromPipeline = true, ParameterSetName = RouteParameterSet)]
     [Parameter(ValueFromPipeline = true, ParameterSetName = LintParameterSet)]
-    public object[] InputObject { get; set; } = Array.Empty<object>();
+    [AllowNull]
+    [AllowEmptyCollection]
+    public object?[]? InputObject { get; set; }
 
     [Parameter(ParameterSetName = RouteParameterSet)]
     [Parameter(ParameterSetName = LintParameterSet)]
@@ -62,6 +64,7 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
 
     [Parameter(ParameterSetName = RouteParameterSet)]
     [Parameter(ParameterSetName = LintParameterSet)]
+    [TraefikVersionTransformation]
     public TraefikVersion? TraefikVersion { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = LintParameterSet)]
@@ -106,10 +109,7 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
             return;
         }
 
-        foreach (object input in InputObject)
-        {
-            inputRejected |= !TryCollect(input, resources);
-        }
+        inputRejected |= !CollectInput(InputObject, resources);
     }
 
     protected override void EndProcessing()
@@ -127,9 +127,21 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
 
         if (Lint.IsPresent)
         {
+            int findings = 0;
             foreach (RouteLintFinding finding in RouteLinter.Lint(table))
             {
                 WriteObject(finding);
+                findings++;
+            }
+
+            if (findings == 0)
+            {
+                // Clean must look different from "did nothing": one line on the host, as Write-Host writes it
+                // (the information stream, so a script can still capture or silence it).
+                WriteInformation(new HostInformationMessage
+                {
+                    Message = $"No findings: {table.Routers.Count} router(s) on {table.EntryPoints.Count} entry point(s) checked.",
+                }, new[] { "PSHOST" });
             }
 
             return;

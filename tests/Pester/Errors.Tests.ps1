@@ -88,6 +88,24 @@ Describe 'Input errors carry stable ids' {
     }
 }
 
+Describe 'Names a user would hardly mean' {
+    It 'warns about <Hostname> and still creates the exposure' -ForEach @(
+        @{ Hostname = 'com'; Subdomains = $true; Expected = "'\*\.com' is a wildcard directly under the public suffix 'com'" }
+        @{ Hostname = 'co.uk'; Subdomains = $true; Expected = "'\*\.co\.uk' is a wildcard directly under the public suffix 'co\.uk'" }
+        @{ Hostname = 'localhost'; Subdomains = $false; Expected = "'localhost' never reaches the cloud cluster" }
+        @{ Hostname = 'nas'; Subdomains = $false; Expected = "'nas' is a single-label name" }
+    ) {
+        $created = New-ExposedHost k65 $Hostname 10.21.22.65 -IncludeSubdomains:$Subdomains -WarningVariable warned -WarningAction SilentlyContinue
+        $created | Should -Not -BeNullOrEmpty
+        ($warned -join "`n") | Should -Match $Expected
+    }
+
+    It 'has nothing to say about an ordinary name' {
+        New-ExposedHost k65 kl.example.top 10.21.22.65 -IncludeSubdomains -WarningVariable warned -WarningAction SilentlyContinue | Out-Null
+        $warned | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Manifest errors' {
     It 'broken YAML is InvalidData with its line' {
         $path = Join-Path $TestDrive 'broken.yaml'
@@ -97,6 +115,24 @@ Describe 'Manifest errors' {
         $err[0].FullyQualifiedErrorId | Should -Be 'ManifestSyntaxError,ClusterExpose.Commands.ImportExposeManifestCommand'
         $err[0].CategoryInfo.Category | Should -Be 'InvalidData'
         $err[0].Exception.Message | Should -Match 'line \d+'
+    }
+
+    It 'a file over the size cap is refused before it is read, and -MaxFileBytes raises the cap' {
+        $path = Join-Path $TestDrive 'k65.yaml'
+        New-ExposedHost k65 kl.example.top 10.21.22.65 | Export-ExposeManifest -Path $path
+        $size = (Get-Item $path).Length
+        $record = Assert-CommandError { Import-ExposeManifest $path -MaxFileBytes ($size - 1) } 'ManifestTooLarge' 'LimitsExceeded'
+        "$record" | Should -Match ([regex]::Escape($path))
+        "$record" | Should -Match '-MaxFileBytes'
+        (Import-ExposeManifest $path -MaxFileBytes $size).Name | Should -Be 'k65'
+    }
+
+    It 'aliases that would expand without bound are refused with their own id' {
+        $path = Join-Path $TestDrive 'lol.yaml'
+        $lines = @('apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: lol}', 'data:', '  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]')
+        $lines += (1..9 | ForEach-Object { $level = $_; "  a${level}: &a$level [" + ((1..10 | ForEach-Object { "*a$($level - 1)" }) -join ', ') + ']' })
+        $lines -join "`n" | Set-Content -LiteralPath $path
+        Assert-CommandError { Import-ExposeManifest $path } 'ManifestTooComplex' 'InvalidData' | Out-Null
     }
 
     It 'a missing file is ObjectNotFound' {

@@ -27,6 +27,18 @@ Describe 'Module manifest' {
         $data = Import-PowerShellDataFile $modulePath
     }
 
+    It 'carries the release notes of its version from CHANGELOG.md, and its licence' {
+        $changelog = Get-Content -Raw (Join-Path $PSScriptRoot '../../CHANGELOG.md')
+        $section = [regex]::Match($changelog, "(?ms)^## $([regex]::Escape($data.ModuleVersion))\b[^\n]*\n(.*?)(?=^## |\z)").Groups[1].Value.Trim()
+        $section | Should -Not -BeNullOrEmpty
+        $data.PrivateData.PSData.ReleaseNotes | Should -BeExactly $section
+        foreach ($feature in 'Start-SniProxy', 'Test-SniRoute', 'Publish-ExposeResource', 'probes') {
+            $data.PrivateData.PSData.ReleaseNotes | Should -Match ([regex]::Escape($feature))
+        }
+        Get-Content -Raw (Join-Path $moduleRoot 'LICENSE') | Should -Match '^MIT License'
+        $data.PrivateData.PSData.LicenseUri | Should -Match '/LICENSE$'
+    }
+
     It 'declares PowerShell 7.4, Core only, with Gallery metadata' {
         $manifest.PowerShellVersion | Should -Be ([version] '7.4')
         $manifest.CompatiblePSEditions | Should -Be @('Core')

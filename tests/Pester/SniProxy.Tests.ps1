@@ -112,7 +112,7 @@ Describe 'Errors carry stable ids and start nothing' {
         @{ Name = 'a routes file that is missing'; Id = 'FileNotFound'; Category = 'ObjectNotFound'; Command = { Start-SniProxy -Path (Join-Path $TestDrive 'none.yaml') } }
         @{ Name = 'a proxy that does not run'; Id = 'ProxyNotFound'; Category = 'ObjectNotFound'; Command = { Stop-SniProxy -Id 987654 } }
         @{ Name = 'counters of a proxy that does not run'; Id = 'ProxyNotFound'; Category = 'ObjectNotFound'; Command = { Get-SniProxy -Id 987654 } }
-        @{ Name = 'a string piped in as a route'; Id = 'UnsupportedInputObject'; Category = 'InvalidType'; Command = { 'kl.example.top' | Start-SniProxy -ListenAddress 127.0.0.1 } }
+        @{ Name = 'a string piped in as a route'; Id = 'UnsupportedInputObject'; Category = 'InvalidArgument'; Command = { 'kl.example.top' | Start-SniProxy -ListenAddress 127.0.0.1 } }
     ) {
         $before = @(Get-SniProxy).Count
         $null = Assert-CommandError $Command $Id $Category

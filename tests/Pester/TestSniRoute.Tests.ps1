@@ -105,6 +105,28 @@ Describe 'Lint' {
         $home65 | Test-SniRoute -Lint | Should -BeNullOrEmpty
     }
 
+    It 'takes the Traefik version as people write it: <_>' -ForEach @('3.7', 'v3', '3', '3.7.7', 'V3') {
+        $v2 = New-ExposedHost k65 kl.example.top 10.21.22.65 -IncludeSubdomains -Flavor TraefikV2
+        ($v2 | Test-SniRoute -Lint -TraefikVersion $_).Code | Should -Contain 'V2TemplateUnderV3'
+        Convert-TraefikRule 'HostSNI(`a.example`)' -From 2.11 -To $_ | Should -Be 'HostSNI(`a.example`)'
+    }
+
+    It 'refuses a Traefik version it does not know, naming the ones it does' {
+        { New-ExposedHost k65 kl.example.top 10.21.22.65 | Test-SniRoute -Lint -TraefikVersion 1.7 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ParameterArgumentTransformationError,ClusterExpose.Commands.TestSniRouteCommand'
+        { Convert-TraefikRule 'Host(`a`)' -To latest -ErrorAction Stop } | Should -Throw '*write it as 3.7, v3, 2.11 or V2*'
+    }
+
+    It 'says so in one line when there is nothing to report, and not when there is' {
+        $said = @($home65 | Test-SniRoute -Lint 6>&1)
+        $said | Should -HaveCount 1
+        $said[0] | Should -BeOfType System.Management.Automation.InformationRecord
+        "$($said[0].MessageData)" | Should -Match '^No findings: \d+ router\(s\) on 2 entry point\(s\) checked\.$'
+
+        $v2 = New-ExposedHost k65 kl.example.top 10.21.22.65 -IncludeSubdomains -Flavor TraefikV2
+        @($v2 | Test-SniRoute -Lint -TraefikVersion V3 6>&1) | Where-Object { $_ -is [System.Management.Automation.InformationRecord] } | Should -BeNullOrEmpty
+    }
+
     It 'flags v2 templates read by Traefik v3' {
         $v2 = New-ExposedHost k65 kl.example.top 10.21.22.65 -IncludeSubdomains -Flavor TraefikV2
         ($v2 | Test-SniRoute -Lint).Code | Should -BeNullOrEmpty
@@ -177,7 +199,7 @@ Describe 'Errors carry stable ids and change nothing' {
         @{ Name = 'a name that is not a host name'; Id = 'InvalidHostname'; Category = 'InvalidArgument'; Command = { $home65 | Test-SniRoute -Hostname 'kl..example.top' } }
         @{ Name = 'a wildcard as the name asked about'; Id = 'InvalidHostname'; Category = 'InvalidArgument'; Command = { $home65 | Test-SniRoute -Hostname '*.kl.example.top' } }
         @{ Name = 'an entry point no router uses'; Id = 'UnknownEntryPoint'; Category = 'ObjectNotFound'; Command = { $home65 | Test-SniRoute -Hostname kl.example.top -EntryPoint webs } }
-        @{ Name = 'a string piped in as a route'; Id = 'UnsupportedInputObject'; Category = 'InvalidType'; Command = { 'kl.example.top' | Test-SniRoute -Hostname kl.example.top } }
+        @{ Name = 'a string piped in as a route'; Id = 'UnsupportedInputObject'; Category = 'InvalidArgument'; Command = { 'kl.example.top' | Test-SniRoute -Hostname kl.example.top } }
         @{ Name = 'a rule that does not parse'; Id = 'InvalidRule'; Category = 'InvalidArgument'; Command = { Convert-TraefikRule 'Host(`a`' } }
         @{ Name = 'a rule v2 cannot say'; Id = 'RuleNotConvertible'; Category = 'InvalidArgument'; Command = { Convert-TraefikRule 'PathRegexp(`^/x`)' -From V3 -To V2 } }
     ) {

@@ -29,6 +29,10 @@ public sealed class ManifestImporter
     private readonly string source;
     private readonly ImportResult result = new();
     private readonly List<KubeObject> objects = new();
+    private readonly Dictionary<(string, string), List<KubeObject>> routesByService = new();
+    private readonly Dictionary<(string, string), List<KubeObject>> slicesByService = new();
+    private readonly Dictionary<(string, string), List<KubeObject>> endpointsByName = new();
+    private readonly Dictionary<(string, string), List<KubeObject>> transportsByName = new();
 
     private ManifestImporter(string source) => this.source = source;
 
@@ -51,11 +55,18 @@ public sealed class ManifestImporter
 
     private void Run(string yaml)
     {
-        IReadOnlyList<YNode> documents = YamlText.Read(yaml, out string? syntaxError);
-        if (syntaxError is not null)
+        IReadOnlyList<YNode> documents = YamlText.ReadBounded(yaml, out YamlReadFailure? failure);
+        if (failure is { LimitExceeded: true })
+        {
+            result.Errors.Add(new ClusterExposeException(ErrorIds.ManifestTooComplex, ExposeErrorKind.InvalidData,
+                $"{source} was not read: {failure.Message}", source, "Kubernetes manifests need neither deep nesting nor large alias expansions; check where the file came from."));
+            return;
+        }
+
+        if (failure is not null)
         {
             result.Errors.Add(new ClusterExposeException(ErrorIds.ManifestSyntaxError, ExposeErrorKind.InvalidData,
-                $"{source} is not valid YAML: {syntaxError}", source));
+                $"{source} is not valid YAML: {failure.Message}", source));
             return;
         }
 
@@ -76,6 +87,7 @@ public sealed class ManifestImporter
             return;
         }
 
+        IndexObjects();
         Dictionary<string, int> helmEntryPoints = ReadHelmChartConfigs();
         foreach (KubeObject service in objects.Where(o => o.Is("", "Service")).ToList())
         {
@@ -89,6 +101,48 @@ public sealed class ManifestImporter
                 : $"{unused}{LineOf(unused)} is a kind ClusterExpose does not model; skipped.");
         }
     }
+
+    /// <summary>
+    /// Indexes the objects once by what a Service looks them up by (routes by their target Services,
+    /// slices by their service-name label, Endpoints and transports by name), in document order, so
+    /// reading a manifest is linear in its size rather than a scan of every object per Service.
+    /// </summary>
+    private void IndexObjects()
+    {
+        foreach (KubeObject item in objects)
+        {
+            foreach (string target in RouteTargets(item).Distinct(StringComparer.Ordinal))
+            {
+                Append(routesByService, item.Namespace, target, item);
+            }
+
+            if (item.Kind == "EndpointSlice" && item.Label(ServiceNameLabel) is { } serviceName)
+            {
+                Append(slicesByService, item.Namespace, serviceName, item);
+            }
+            else if (item.Is("", "Endpoints"))
+            {
+                Append(endpointsByName, item.Namespace, item.Name, item);
+            }
+            else if (item.Kind == "ServersTransportTCP")
+            {
+                Append(transportsByName, item.Namespace, item.Name, item);
+            }
+        }
+    }
+
+    private static void Append(Dictionary<(string, string), List<KubeObject>> index, string namespaceName, string name, KubeObject item)
+    {
+        if (!index.TryGetValue((namespaceName, name), out List<KubeObject>? list))
+        {
+            index[(namespaceName, name)] = list = new List<KubeObject>();
+        }
+
+        list.Add(item);
+    }
+
+    private static List<KubeObject> Indexed(Dictionary<(string, string), List<KubeObject>> index, string namespaceName, string name) =>
+        index.TryGetValue((namespaceName, name), out List<KubeObject>? found) ? found : new List<KubeObject>();
 
     private void Collect(YNode document)
     {
@@ -162,7 +216,7 @@ public sealed class ManifestImporter
         var addresses = new List<string>();
         ReadEndpoints(service, endpointPorts, addresses);
 
-        var routes = objects.Where(o => o.Namespace == service.Namespace && RouteTargets(o).Contains(service.Name)).ToList();
+        var routes = Indexed(routesByService, service.Namespace, service.Name);
         routes.ForEach(r => r.Used = true);
         var httpRoutes = routes.Where(r => r.Kind is "IngressRoute" or "HTTPRoute").ToList();
         var tlsRoutes = routes.Where(r => r.Kind == "TLSRoute" || (r.Kind == "IngressRouteTCP" && r.Root.Map("spec")?.Map("tls") is not null)).ToList();
@@ -332,8 +386,8 @@ public sealed class ManifestImporter
 
     private void ReadEndpoints(KubeObject service, Dictionary<string, int> ports, List<string> addresses)
     {
-        var slices = objects.Where(o => o.Kind == "EndpointSlice" && o.Namespace == service.Namespace && o.Label(ServiceNameLabel) == service.Name).ToList();
-        var legacy = objects.Where(o => o.Is("", "Endpoints") && o.Namespace == service.Namespace && o.Name == service.Name).ToList();
+        var slices = Indexed(slicesByService, service.Namespace, service.Name);
+        var legacy = Indexed(endpointsByName, service.Namespace, service.Name);
         foreach (KubeObject slice in slices)
         {
             slice.Used = true;
@@ -462,7 +516,7 @@ public sealed class ManifestImporter
         string? version = backend?.Text("proxyProtocol", "version");
         if (backend?.Text("serversTransport") is { } transportName)
         {
-            KubeObject? transport = objects.FirstOrDefault(o => o.Kind == "ServersTransportTCP" && o.Name == transportName && o.Namespace == route.Namespace);
+            KubeObject? transport = Indexed(transportsByName, route.Namespace, transportName).FirstOrDefault();
             if (transport is null)
             {
                 result.Warnings.Add($"{route} uses ServersTransportTCP '{transportName}', which is not in {source}; its PROXY protocol setting is unknown.");

@@ -50,7 +50,8 @@ public static class EndpointProbe
         using (client)
         {
             bool trusted = false;
-            using var stream = new SslStream(client.GetStream(), leaveInnerStreamOpen: false, (_, _, _, errors) =>
+            var received = new FirstBytesStream(client.GetStream());
+            using var stream = new SslStream(received, leaveInnerStreamOpen: false, (_, _, _, errors) =>
             {
                 trusted = errors == SslPolicyErrors.None;
                 return true;
@@ -68,6 +69,13 @@ public static class EndpointProbe
             }
             catch (Exception exception) when (exception is not ClusterExposeException)
             {
+                // What the server sent says it better than the TLS library's message: a first byte that
+                // is no TLS record type (20-24) is a server speaking something else, HTTP most often.
+                if (received.First.Length > 0 && received.First[0] is < 20 or > 24 && exception is not OperationCanceledException)
+                {
+                    throw NotTls(server, port, hostname, received.First, exception);
+                }
+
                 throw Classify(exception, server, port, hostname, timeout, cancellation, tls: true);
             }
 
@@ -234,6 +242,18 @@ public static class EndpointProbe
             $"{server}:{port} could not be reached: {last?.Message ?? "no address"}", server, innerException: last);
     }
 
+    private static ClusterExposeException NotTls(string server, int port, string hostname, byte[] first, Exception inner)
+    {
+        string text = Encoding.ASCII.GetString(first);
+        int end = text.IndexOfAny(new[] { '\r', '\n' });
+        string answer = text.StartsWith("HTTP/", StringComparison.Ordinal)
+            ? $"an HTTP server answered ('{(end > 0 ? text[..end] : text)}')"
+            : $"the answer began with bytes {Convert.ToHexString(first.AsSpan(0, Math.Min(first.Length, 8)))}, not a TLS record";
+        return new ClusterExposeException(ProbeErrorIds.NotTls, ExposeErrorKind.ProtocolError,
+            $"{server}:{port} did not answer the TLS handshake for '{hostname}' with TLS: {answer}.", hostname,
+            "Check the port: the HTTPS entry point listens elsewhere (443 by default), or probe this one with -Http.", inner);
+    }
+
     private static ClusterExposeException Classify(Exception exception, string server, int port, string hostname, TimeSpan timeout, CancellationToken cancellation, bool tls)
     {
         if (exception is OperationCanceledException)
@@ -348,5 +368,79 @@ public static class EndpointProbe
     {
         string first = text.Length > 40 ? text.Substring(0, 40) : text;
         return new string(first.Select(c => c >= ' ' && c < 0x7F ? c : '.').ToArray());
+    }
+}
+
+/// <summary>
+/// Passes a connection through unchanged and keeps the first bytes the server sent, so a failed
+/// handshake can say what answered instead of repeating the TLS library's message.
+/// </summary>
+internal sealed class FirstBytesStream : Stream
+{
+    private const int Kept = 64;
+    private readonly Stream inner;
+    private byte[] first = Array.Empty<byte>();
+
+    public FirstBytesStream(Stream inner) => this.inner = inner;
+
+    /// <summary>Up to the first 64 bytes read from the server.</summary>
+    public byte[] First => first;
+
+    public override bool CanRead => inner.CanRead;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => inner.CanWrite;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Flush() => inner.Flush();
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+    public override int Read(byte[] buffer, int offset, int count) => Keep(buffer.AsSpan(offset, inner.Read(buffer, offset, count)));
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        int read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return Keep(buffer.Span[..read]);
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => inner.Write(buffer, offset, count);
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => inner.WriteAsync(buffer, cancellationToken);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => inner.WriteAsync(buffer, offset, count, cancellationToken);
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private int Keep(ReadOnlySpan<byte> read)
+    {
+        if (first.Length < Kept && read.Length > 0)
+        {
+            byte[] more = new byte[Math.Min(Kept, first.Length + read.Length)];
+            first.CopyTo(more, 0);
+            read[..(more.Length - first.Length)].CopyTo(more.AsSpan(first.Length));
+            first = more;
+        }
+
+        return read.Length;
     }
 }

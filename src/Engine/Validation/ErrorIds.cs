@@ -46,6 +46,7 @@ public static class ErrorIds
     public const string ClusterRequestFailed = "ClusterRequestFailed";
     public const string ClusterKindNotServed = "ClusterKindNotServed";
     public const string ClusterNamespaceNotFound = "ClusterNamespaceNotFound";
+    public const string ManifestTooComplex = "ManifestTooComplex";
     public const string NoRouteApiInstalled = "NoRouteApiInstalled";
     public const string UnsupportedKind = "UnsupportedKind";
     public const string NotManagedByClusterExpose = "NotManagedByClusterExpose";

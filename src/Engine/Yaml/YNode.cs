@@ -1,3 +1,4 @@
+using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
@@ -73,13 +74,32 @@ public sealed class YSequence : YNode, IEnumerable<YNode>
 
 public sealed class YMap : YNode, IEnumerable<KeyValuePair<string, YNode>>
 {
+    /// <summary>Past this many keys a lookup goes through an index instead of a scan, so a huge mapping reads in linear time.</summary>
+    private const int IndexFrom = 16;
+
     private readonly List<KeyValuePair<string, YNode>> entries = new();
+
+    /// <summary>Key to the position of its first entry; built once the map is large.</summary>
+    private Dictionary<string, int>? index;
 
     public int Count => entries.Count;
 
     public YMap Add(string key, YNode value)
     {
         entries.Add(new KeyValuePair<string, YNode>(key, value));
+        if (index is not null)
+        {
+            index.TryAdd(key, entries.Count - 1);
+        }
+        else if (entries.Count > IndexFrom)
+        {
+            index = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < entries.Count; i++)
+            {
+                index.TryAdd(entries[i].Key, i);
+            }
+        }
+
         return this;
     }
 
@@ -93,6 +113,11 @@ public sealed class YMap : YNode, IEnumerable<KeyValuePair<string, YNode>>
     {
         get
         {
+            if (index is not null)
+            {
+                return index.TryGetValue(key, out int position) ? entries[position].Value : null;
+            }
+
             foreach (var entry in entries)
             {
                 if (entry.Key == key)

@@ -102,48 +102,81 @@ public static class YamlText
         emitter.Emit(new Scalar(null, null, value, style, style == ScalarStyle.Plain, style != ScalarStyle.Plain));
     }
 
+    /// <summary>How deep mappings and sequences may nest; Kubernetes objects stay far below it.</summary>
+    public const int MaxDepth = 100;
+
     /// <summary>Reads every document of a YAML stream; a syntax error comes back with its line and column.</summary>
     public static IReadOnlyList<YNode> Read(string text, out string? syntaxError)
     {
+        IReadOnlyList<YNode> documents = ReadBounded(text, out YamlReadFailure? failure);
+        syntaxError = failure?.Message;
+        return documents;
+    }
+
+    /// <summary>
+    /// Reads every document of a YAML stream, bounded: nesting deeper than <see cref="MaxDepth"/>, or
+    /// aliases that would expand to far more nodes than the text holds (a "billion laughs"), are refused
+    /// with <see cref="YamlReadFailure.LimitExceeded"/> instead of exhausting the stack or memory.
+    /// </summary>
+    public static IReadOnlyList<YNode> ReadBounded(string text, out YamlReadFailure? failure)
+    {
         var documents = new List<YNode>();
-        syntaxError = null;
+        failure = null;
+        var budget = new ReadBudget(1_000_000L + text.Length);
         try
         {
             var parser = new Parser(new StringReader(text));
             parser.Consume<StreamStart>();
             while (parser.TryConsume<DocumentStart>(out _))
             {
-                var anchors = new Dictionary<string, YNode>(StringComparer.Ordinal);
-                YNode root = parser.Accept<DocumentEnd>(out _) ? new YScalar(string.Empty, YScalarType.Null) : ReadNode(parser, anchors);
+                var anchors = new Dictionary<string, (YNode Node, long Size)>(StringComparer.Ordinal);
+                YNode root = parser.Accept<DocumentEnd>(out _) ? new YScalar(string.Empty, YScalarType.Null) : ReadNode(parser, anchors, budget, 0);
                 parser.Consume<DocumentEnd>();
                 documents.Add(root);
             }
 
             parser.Consume<StreamEnd>();
         }
+        catch (YamlLimitException exception)
+        {
+            failure = new YamlReadFailure($"line {exception.Start.Line}, column {exception.Start.Column}: {exception.Message}", LimitExceeded: true);
+        }
         catch (YamlException exception)
         {
-            syntaxError = $"line {exception.Start.Line}, column {exception.Start.Column}: {exception.Message}";
+            failure = new YamlReadFailure($"line {exception.Start.Line}, column {exception.Start.Column}: {exception.Message}", LimitExceeded: false);
         }
 
         return documents;
     }
 
-    private static YNode ReadNode(IParser parser, Dictionary<string, YNode> anchors)
+    private static YNode ReadNode(IParser parser, Dictionary<string, (YNode Node, long Size)> anchors, ReadBudget budget, int depth)
     {
         int line = (int)parser.Current!.Start.Line;
+        if (depth > MaxDepth)
+        {
+            throw new YamlLimitException(parser.Current.Start, parser.Current.End, $"mappings and sequences nest deeper than {MaxDepth} levels.");
+        }
+
         YNode node;
         string? anchor = null;
         if (parser.TryConsume<AnchorAlias>(out var alias))
         {
-            if (!anchors.TryGetValue(alias.Value.Value, out YNode? target))
+            if (!anchors.TryGetValue(alias.Value.Value, out var target))
             {
                 throw new YamlException(alias.Start, alias.End, $"the alias *{alias.Value.Value} names no anchor.");
             }
 
-            return target;
+            // An alias stands for a whole copy of its anchor wherever the tree is walked: count it so.
+            budget.Expanded += target.Size;
+            if (budget.Expanded > budget.Limit)
+            {
+                throw new YamlLimitException(alias.Start, alias.End, $"aliases expand to more than {budget.Limit:N0} nodes; the document is refused rather than expanded.");
+            }
+
+            return target.Node;
         }
 
+        long before = budget.Expanded++;
         if (parser.TryConsume<Scalar>(out var scalar))
         {
             anchor = scalar.Anchor.IsEmpty ? null : scalar.Anchor.Value;
@@ -155,7 +188,7 @@ public static class YamlText
             var sequence = new YSequence { Line = line };
             while (!parser.TryConsume<SequenceEnd>(out _))
             {
-                sequence.Add(ReadNode(parser, anchors));
+                sequence.Add(ReadNode(parser, anchors, budget, depth + 1));
             }
 
             node = sequence;
@@ -167,8 +200,8 @@ public static class YamlText
             var map = new YMap { Line = line };
             while (!parser.TryConsume<MappingEnd>(out _))
             {
-                YNode key = ReadNode(parser, anchors);
-                YNode value = ReadNode(parser, anchors);
+                YNode key = ReadNode(parser, anchors, budget, depth + 1);
+                YNode value = ReadNode(parser, anchors, budget, depth + 1);
                 if (key is not YScalar keyScalar)
                 {
                     throw new YamlException(parser.Current!.Start, parser.Current.End, "a mapping key must be a plain value.");
@@ -187,10 +220,28 @@ public static class YamlText
 
         if (anchor is not null)
         {
-            anchors[anchor] = node;
+            anchors[anchor] = (node, budget.Expanded - before);
         }
 
         return node;
+    }
+
+    /// <summary>How many nodes the documents read so far stand for, aliases counted as copies, and how many they may.</summary>
+    private sealed class ReadBudget
+    {
+        public ReadBudget(long limit) => Limit = limit;
+
+        public long Limit { get; }
+
+        public long Expanded { get; set; }
+    }
+
+    private sealed class YamlLimitException : YamlException
+    {
+        public YamlLimitException(Mark start, Mark end, string message)
+            : base(start, end, message)
+        {
+        }
     }
 
     private static YScalarType Resolve(Scalar scalar)
@@ -216,3 +267,6 @@ public static class YamlText
             : YScalarType.String;
     }
 }
+
+/// <summary>Why a YAML stream could not be read: a syntax error, or a bound on nesting or alias expansion.</summary>
+public sealed record YamlReadFailure(string Message, bool LimitExceeded);

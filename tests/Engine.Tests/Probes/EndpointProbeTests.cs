@@ -96,8 +96,25 @@ public sealed class EndpointProbeTests
 
         var failure = await Assert.ThrowsAsync<ClusterExposeException>(() => EndpointProbe.ProbeTlsAsync("kl.example.top", "127.0.0.1", server.Port, Alpn, Timeout, CancellationToken.None));
 
-        Assert.Contains(failure.ErrorId, new[] { ProbeErrorIds.NotTls, ProbeErrorIds.TlsFailed });
+        Assert.Equal(ProbeErrorIds.NotTls, failure.ErrorId);
         Assert.Equal(ExposeErrorKind.ProtocolError, failure.Kind);
+        Assert.Contains("an HTTP server answered ('HTTP/1.1 400 Bad Request')", failure.Message);
+    }
+
+    [Fact]
+    public async Task AHelloSentToAPlainHttpPortIsNotTls()
+    {
+        // A real HTTP server (the proxy tests' backend) reads the hello as a request and answers 400 or closes.
+        await using LoopbackServer server = LoopbackServer.Replying("HTTP/1.0 400 Bad Request\r\nServer: nginx\r\n\r\n");
+        await using LoopbackServer garbage = LoopbackServer.Replying(new byte[] { 0x00, 0x01, 0x02, 0x03 });
+
+        var http = await Assert.ThrowsAsync<ClusterExposeException>(() => EndpointProbe.ProbeTlsAsync("kl.example.top", "127.0.0.1", server.Port, Alpn, Timeout, CancellationToken.None));
+        var binary = await Assert.ThrowsAsync<ClusterExposeException>(() => EndpointProbe.ProbeTlsAsync("kl.example.top", "127.0.0.1", garbage.Port, Alpn, Timeout, CancellationToken.None));
+
+        Assert.Equal(ProbeErrorIds.NotTls, http.ErrorId);
+        Assert.Contains("-Http", http.RecommendedAction);
+        Assert.Equal(ProbeErrorIds.NotTls, binary.ErrorId);
+        Assert.Contains("bytes 00010203", binary.Message);
     }
 
     [Fact]
