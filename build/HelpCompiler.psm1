@@ -33,6 +33,7 @@ function Read-HelpMarkdown([string] $Path) {
             continue
         }
 
+        if ($line -match '^<!--.*-->$') { continue }
         if ($line -match '^# (.+)$') { $help.Name = $Matches[1].Trim(); continue }
         if ($line -match '^## (.+)$') { & $flush; $section = $Matches[1].Trim(); continue }
         if ($section -eq 'EXAMPLES' -and $line -match '^### (.+)$') {

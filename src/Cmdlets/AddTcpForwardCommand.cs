@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Management.Automation;
+using ClusterExpose.Commands.Completion;
 using ClusterExpose.Engine;
 using ClusterExpose.Engine.Validation;
 
@@ -16,6 +17,7 @@ public sealed class AddTcpForwardCommand : ClusterExposeCmdlet
     private readonly List<IExposeResource> received = new();
 
     [Parameter(Mandatory = true, Position = 0)]
+    [ArgumentCompleter(typeof(NewNameCompleter))]
     public string Name { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true, Position = 1)]

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Management.Automation;
+using ClusterExpose.Commands.Completion;
 using ClusterExpose.Engine.Manifests;
 using ClusterExpose.Engine.Yaml;
 
@@ -22,6 +23,7 @@ public sealed class ConvertToSniProxyManifestCommand : ClusterExposeCmdlet
     public object?[]? InputObject { get; set; } = System.Array.Empty<object>();
 
     [Parameter]
+    [ArgumentCompleter(typeof(NewNameCompleter))]
     public string Name { get; set; } = "clusterexpose-sniproxy";
 
     [Parameter]

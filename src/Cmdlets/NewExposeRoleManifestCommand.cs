@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using ClusterExpose.Commands.Completion;
 using ClusterExpose.Engine.Cluster;
 using ClusterExpose.Engine.Yaml;
 
@@ -17,6 +18,7 @@ public sealed class NewExposeRoleManifestCommand : ClusterExposeCmdlet
 {
     /// <summary>The service account the binding names.</summary>
     [Parameter(Position = 0)]
+    [ArgumentCompleter(typeof(NewNameCompleter))]
     public string ServiceAccount { get; set; } = "clusterexpose";
 
     /// <summary>The namespace of the Role and of the service account.</summary>
@@ -25,6 +27,7 @@ public sealed class NewExposeRoleManifestCommand : ClusterExposeCmdlet
 
     /// <summary>The name of the Role and its binding.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(NewNameCompleter))]
     public string Name { get; set; } = "clusterexpose-publisher";
 
     /// <summary>A ClusterRole and ClusterRoleBinding: publishing into every namespace.</summary>

@@ -1,5 +1,6 @@
 using System.Linq;
 using System.Management.Automation;
+using ClusterExpose.Commands.Completion;
 using ClusterExpose.Engine;
 
 namespace ClusterExpose.Commands;
@@ -10,9 +11,11 @@ namespace ClusterExpose.Commands;
 public sealed class NewExposedHostCommand : ClusterExposeCmdlet
 {
     [Parameter(Mandatory = true, Position = 0)]
+    [ArgumentCompleter(typeof(NewNameCompleter))]
     public string Name { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true, Position = 1)]
+    [ArgumentCompleter(typeof(NewNameCompleter))]
     public string[] Hostname { get; set; } = System.Array.Empty<string>();
 
     [Parameter(Mandatory = true, Position = 2)]

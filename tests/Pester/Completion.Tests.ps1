@@ -47,3 +47,28 @@ Describe 'The SNI proxy cmdlets complete running proxies by id' {
         Complete 'Stop-SniProxy -Id ' | Should -Not -Contain ([string]$proxy.Id)
     }
 }
+
+Describe 'Names complete from what they can name, never from file names' {
+    BeforeAll {
+        Push-Location $TestDrive
+        Set-Content -LiteralPath (Join-Path $TestDrive 'k65.yaml') -Value 'not a name'
+        Set-Content -LiteralPath (Join-Path $TestDrive 'notes.txt') -Value 'not a name'
+        $script:savedKubeConfig = $env:KUBECONFIG
+        $env:KUBECONFIG = Join-Path $TestDrive 'no-cluster'
+    }
+    AfterAll {
+        Pop-Location
+        $env:KUBECONFIG = $savedKubeConfig
+    }
+
+    It '-<Parameter> of <Command> offers no file name' -ForEach @(
+        foreach ($command in (Import-Module $env:CLUSTEREXPOSE_MODULE -Force -PassThru).ExportedCmdlets.Values) {
+            foreach ($parameter in 'Name', 'Hostname', 'ServiceAccount') {
+                if ($command.Parameters.ContainsKey($parameter)) { @{ Command = $command.Name; Parameter = $parameter } }
+            }
+        }
+    ) {
+        $offered = Complete "$Command -$Parameter "
+        $offered | Where-Object { $_ -match '\.(yaml|txt)$' } | Should -BeNullOrEmpty
+    }
+}

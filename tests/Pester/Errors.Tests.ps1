@@ -140,6 +140,14 @@ Describe 'Manifest errors' {
             Should -Throw -ErrorId 'FileNotFound,ClusterExpose.Commands.ImportExposeManifestCommand'
     }
 
+    It 'a wildcard that matches nothing is ObjectNotFound naming the pattern, for every reader of files' {
+        $pattern = Join-Path $TestDrive 'nowhere/*.yaml'
+        $record = Assert-CommandError { Import-ExposeManifest $pattern } 'FileNotFound' 'ObjectNotFound'
+        "$record" | Should -Match ([regex]::Escape($pattern))
+        Assert-CommandError { Test-SniRoute -Hostname a.example.top -Path $pattern } 'FileNotFound' 'ObjectNotFound' | Out-Null
+        Assert-CommandError { Start-SniProxy -Path $pattern -ListenAddress 127.0.0.1 -WhatIf } 'FileNotFound' 'ObjectNotFound' | Out-Null
+    }
+
     It 'a file with no objects is an error' {
         $path = Join-Path $TestDrive 'empty.yaml'
         "# nothing here`n" | Set-Content $path
