@@ -8,8 +8,10 @@
 #   - ./out/ClusterExpose is the staged module, ./cloud, ./legacy and ./gitops hold the manifests the
 #     help pages read (./gitops is a git repository);
 #   - $ConfirmPreference is None, as if the reader answered yes.
-# A block that cannot run anywhere but a real deployment is marked in the page with an HTML comment
-# `<!-- not run in tests: reason -->` right before it; the test counts them so the list stays short.
+# The page says so right before each block that uses one, in an HTML comment
+# `<!-- tests run this with: ... -->`, and the test holds it to that. A block that cannot run anywhere
+# but a real deployment is marked `<!-- not run in tests: reason -->` instead; the test counts them so
+# the list stays short.
 BeforeDiscovery {
     $root = Join-Path $PSScriptRoot '../..'
     $pages = @(Get-Item (Join-Path $root 'README.md')) + @(Get-ChildItem (Join-Path $root 'docs/help') -Filter *.md | Sort-Object Name)
@@ -17,17 +19,20 @@ BeforeDiscovery {
         $blocks = [System.Collections.Generic.List[object]]::new()
         $lines = Get-Content -LiteralPath $page.FullName
         $skip = $null
+        $standIn = ''
         for ($i = 0; $i -lt $lines.Count; $i++) {
             if ($lines[$i] -match '^<!-- not run in tests: (.+) -->$') { $skip = $Matches[1]; continue }
+            if ($lines[$i] -match '^<!-- tests run this with: (.+) -->$') { $standIn = $Matches[1]; continue }
             if ($lines[$i] -match '^```powershell') {
                 $start = $i + 1
                 $i++
                 while ($i -lt $lines.Count -and $lines[$i] -ne '```') { $i++ }
-                $blocks.Add([pscustomobject]@{ Line = $start; Code = ($lines[$start..($i - 1)] -join "`n"); Skip = $skip })
+                $blocks.Add([pscustomobject]@{ Line = $start; Code = ($lines[$start..($i - 1)] -join "`n"); Skip = $skip; StandIn = $standIn })
                 $skip = $null
+                $standIn = ''
                 continue
             }
-            if ($lines[$i].Trim()) { $skip = $null }
+            if ($lines[$i].Trim()) { $skip = $null; $standIn = '' }
         }
         @{ Page = $page.Name; Path = $page.FullName; Blocks = $blocks.ToArray() }
     }
@@ -87,6 +92,15 @@ if ('$Page' -ne 'README.md') {
         }
         finally {
             Stop-FakeApi $fake
+        }
+    }
+
+    It 'says before each block which stand-ins it runs with' {
+        foreach ($block in $Blocks | Where-Object { -not $_.Skip }) {
+            $where = "the block at line $($block.Line) of $Page"
+            if ($block.Code -match 'kubectl') { $block.StandIn | Should -Match 'kubectl' -Because $where }
+            if ($block.Code -match '-Context cloud') { $block.StandIn | Should -Match 'fake API server' -Because $where }
+            if ($block.Code -match 'Start-SniProxy') { $block.StandIn | Should -Match '127\.0\.0\.1' -Because $where }
         }
     }
 
