@@ -58,23 +58,9 @@ public sealed class ClusterRouteApis
     public bool LegacyGroupFor(ExposeFlavor flavor) => flavor == ExposeFlavor.TraefikV2 && TraefikContainous && !TraefikIo;
 
     /// <summary>
-    /// The kinds ClusterExpose writes for these flavors that this cluster serves, each at the version
-    /// to read it with: Service and EndpointSlice, each flavor's route kinds (the list the rendered
-    /// Role grants), and the k3s HelmChartConfig where the cluster has it.
+    /// The route kinds of these flavors that the cluster serves, each once, at the version to read it
+    /// with: each flavor's own list (the one the rendered Role grants), less what its group does not serve.
     /// </summary>
-    public IReadOnlyList<KubeResourceType> ServedTypes(IEnumerable<ExposeFlavor> flavors)
-    {
-        var types = new List<KubeResourceType> { new(KubeKinds.Service, "v1"), new(KubeKinds.EndpointSlice, "v1") };
-        types.AddRange(RouteTypes(flavors));
-        if (HelmChartConfigs)
-        {
-            types.Add(new KubeResourceType(KubeKinds.HelmChartConfig, "v1"));
-        }
-
-        return types;
-    }
-
-    /// <summary>The route kinds of these flavors that the cluster serves, each once, at the version to use.</summary>
     public IReadOnlyList<KubeResourceType> RouteTypes(IEnumerable<ExposeFlavor> flavors)
     {
         var types = new List<KubeResourceType>();

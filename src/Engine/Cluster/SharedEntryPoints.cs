@@ -179,7 +179,8 @@ public static class SharedEntryPoints
         var released = new HashSet<string>(entryPoints.Concat(declared.Where(d => d.Value == sharedOwner).Select(d => d.Key)), StringComparer.Ordinal);
         YMap liveValues = ReadValues(liveTree, current.ToString());
         YMap kept = Without(liveValues.Map("ports") ?? new YMap(), released);
-        YMap values = kept.Count > 0 || liveValues["ports"] is null ? Set(liveValues, "ports", kept) : Without(liveValues, new[] { "ports" });
+        // An emptied ports mapping goes, so values that held nothing but these entry points are empty.
+        YMap values = kept.Count > 0 ? Set(liveValues, "ports", kept) : Without(liveValues, new[] { "ports" });
         if (remaining.Count == 0 && CreatedByClusterExpose(liveTree) && values.Count == 0)
         {
             session.Delete(type, current.Namespace, current.Name, current.Uid, current.ResourceVersion, dryRun);

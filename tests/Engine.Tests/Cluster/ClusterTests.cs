@@ -86,7 +86,7 @@ public sealed class ClusterTests : IAsyncLifetime
         Assert.Equal(ExposeFlavor.TraefikV3, apis.PreferredFlavor);
         Assert.False(apis.OptionsFor(ExposeFlavor.TraefikV3).LegacyTraefikApiGroup);
         // The old group has no ServersTransportTCP: only what each group serves is ever listed.
-        Assert.DoesNotContain(apis.ServedTypes(new[] { ExposeFlavor.TraefikV3, ExposeFlavor.TraefikV2 }), t => t.Kind.Group == ManifestConventions.LegacyTraefikApiGroup && t.Kind.Kind == "ServersTransportTCP");
+        Assert.DoesNotContain(apis.RouteTypes(new[] { ExposeFlavor.TraefikV3, ExposeFlavor.TraefikV2 }), t => t.Kind.Group == ManifestConventions.LegacyTraefikApiGroup && t.Kind.Kind == "ServersTransportTCP");
         Assert.False(apis.ServesKind(KubeKinds.Traefik(ManifestConventions.LegacyTraefikApiGroup, "ServersTransportTCP")));
         Assert.True(apis.ServesKind(KubeKinds.Traefik(ManifestConventions.LegacyTraefikApiGroup, "IngressRoute")));
     }
