@@ -52,6 +52,7 @@ Write-Host "`nWhere the names go, as Traefik v3 decides it (Test-SniRoute over t
 $v3 = Join-Path $OutputDirectory 'traefikv3.yaml'
 Test-SniRoute -Path $v3 -Hostname kl.example.top, a.kl.example.top, k.example.top, akl.example.top, a.b.kl.example.top |
     Format-Table | Out-String | Write-Host
+# With nothing to report, -Lint says so itself in one line.
 $findings = @(Test-SniRoute -Lint -Path $v3)
-Write-Host "Lint: $(if ($findings.Count) { $findings | Format-Table | Out-String } else { 'no findings' })"
+if ($findings.Count) { Write-Host "Lint:$($findings | Format-Table | Out-String)" }
 Write-Host "`nApply with: kubectl apply --server-side -f $([IO.Path]::GetRelativePath((Get-Location).Path, (Join-Path $OutputDirectory 'traefikv3.yaml')))" -ForegroundColor Cyan

@@ -435,7 +435,9 @@ internal sealed class ProxyConnection : IRelayObserver
             ListenerKind.Tls => reason switch
             {
                 RejectionReason.UnknownName or RejectionReason.NoServerName => Alert(AlertUnrecognizedName),
-                RejectionReason.MalformedHello or RejectionReason.HelloTooLarge or RejectionReason.BackendUnavailable or RejectionReason.BackendTimeout => Alert(AlertHandshakeFailure),
+                // A hello that never completed in time is a failed handshake too: the client learns why instead of seeing a bare close.
+                RejectionReason.MalformedHello or RejectionReason.HelloTooLarge or RejectionReason.BackendUnavailable or RejectionReason.BackendTimeout
+                    or RejectionReason.HandshakeTimeout => Alert(AlertHandshakeFailure),
                 _ => null,
             },
             ListenerKind.Http => reason switch
