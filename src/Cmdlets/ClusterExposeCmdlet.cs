@@ -18,8 +18,11 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
     /// <summary>The largest manifest file read unless a cmdlet is told otherwise (Import-ExposeManifest -MaxFileBytes).</summary>
     internal const long DefaultMaxManifestBytes = 16L * 1024 * 1024;
 
-    /// <summary>Files from this size on get a progress record while they are read.</summary>
-    private const long ProgressFromBytes = 4L * 1024 * 1024;
+    /// <summary>Files from this size on get a progress record while they are read (and, by Import-ExposeManifest, built).</summary>
+    private protected const long ProgressFromBytes = 4L * 1024 * 1024;
+
+    /// <summary>The progress record every reader of manifest files writes, one activity for reading and building.</summary>
+    private protected static ProgressRecord ReadProgress(string status) => new(2, "Reading manifests", status);
 
     internal static ErrorCategory CategoryOf(ExposeErrorKind kind) => kind switch
     {
@@ -225,7 +228,7 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
 
             if (length >= ProgressFromBytes)
             {
-                WriteProgress(new ProgressRecord(2, "Reading manifests", $"{file} ({length / (1024.0 * 1024):0.#} MiB)"));
+                WriteProgress(ReadProgress($"{file} ({length / (1024.0 * 1024):0.#} MiB)"));
             }
 
             return File.ReadAllText(file);

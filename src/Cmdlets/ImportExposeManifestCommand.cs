@@ -49,8 +49,8 @@ public sealed class ImportExposeManifestCommand : ClusterExposeCmdlet
                 continue;
             }
 
-            var progress = new ProgressRecord(2, "Reading manifests", $"{file}: building the objects");
-            bool large = text.Length >= 4 * 1024 * 1024;
+            ProgressRecord progress = ReadProgress($"{file}: building the objects");
+            bool large = text.Length >= ProgressFromBytes;
             if (large)
             {
                 WriteProgress(progress);

@@ -137,8 +137,9 @@ public static class ClusterPublisher
 
         try
         {
-            JsonObject? service = session.Get(new KubeResourceType(KubeKinds.Service, "v1"), parts[0], parts[2]);
-            return service is not null && ManagedObject.From(new KubeResourceType(KubeKinds.Service, "v1"), service) is { } managed
+            var services = new KubeResourceType(KubeKinds.Service, "v1");
+            JsonObject? service = session.Get(services, parts[0], parts[2]);
+            return service is not null && ManagedObject.From(services, service) is { } managed
                 && managed.Owners.Contains(parts[1] + "/" + parts[2]);
         }
         catch (ClusterExposeException exception) when (exception.ErrorId is ErrorIds.ClusterForbidden or ErrorIds.ClusterNamespaceNotFound)

@@ -84,12 +84,14 @@ public static class KubeKinds
 
             foreach (string kind in GatewayKinds)
             {
-                yield return new KubeKind(Manifests.ManifestConventions.GatewayApiGroup, kind, kind.ToLowerInvariant() + "s");
+                yield return Gateway(kind);
             }
         }
     }
 
     public static KubeKind Traefik(string group, string kind) => new(group, kind, kind.ToLowerInvariant() + "s");
+
+    public static KubeKind Gateway(string kind) => new(Manifests.ManifestConventions.GatewayApiGroup, kind, kind.ToLowerInvariant() + "s");
 
     /// <summary>
     /// The route kinds one flavor writes, and so reads back and deletes: the one list behind both the
@@ -106,7 +108,7 @@ public static class KubeKinds
         {
             ExposeFlavor.TraefikV3 => TraefikKinds.Select(kind => Traefik(traefikGroup, kind)).ToList(),
             ExposeFlavor.TraefikV2 => TraefikKinds.Where(kind => kind != "ServersTransportTCP").Select(kind => Traefik(traefikGroup, kind)).ToList(),
-            _ => GatewayKinds.Select(kind => new KubeKind(Manifests.ManifestConventions.GatewayApiGroup, kind, kind.ToLowerInvariant() + "s")).ToList(),
+            _ => GatewayKinds.Select(Gateway).ToList(),
         };
     }
 
