@@ -167,10 +167,12 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
                 continue;
             }
 
-            var query = new RouteQuery(normalized, client, Alpn);
+            // The name as a client sends it: a trailing dot stays in the Host header, which HostRegexp sees.
+            string sent = name.EndsWith('.') ? normalized + "." : normalized;
             foreach (string entryPoint in entryPoints)
             {
                 bool tls = table.ExpectsTls(entryPoint);
+                RouteQuery query = RouteQuery.FromConnection(sent, tls, client, Alpn);
                 WriteObject(table.Decide(entryPoint, query, tls).ToResult(normalized, entryPoint, tls));
             }
         }

@@ -23,10 +23,11 @@ public enum HttpHeadStatus
 /// <summary>The parts of a request head routing needs.</summary>
 public sealed class HttpRequestHead
 {
-    internal HttpRequestHead(string method, string host, bool hostUnroutable, int headLength)
+    internal HttpRequestHead(string method, string host, bool hostHadTrailingDot, bool hostUnroutable, int headLength)
     {
         Method = method;
         Host = host;
+        HostHadTrailingDot = hostHadTrailingDot;
         HostUnroutable = hostUnroutable;
         HeadLength = headLength;
     }
@@ -35,6 +36,9 @@ public sealed class HttpRequestHead
 
     /// <summary>The host to route on, lowercase, port and one trailing dot removed; taken from an absolute-form target when there is one.</summary>
     public string Host { get; }
+
+    /// <summary>The Host ended with a dot: Host matchers ignore it, HostRegexp sees it.</summary>
+    public bool HostHadTrailingDot { get; }
 
     /// <summary>True when the host holds bytes no route may match.</summary>
     public bool HostUnroutable { get; }
@@ -136,7 +140,7 @@ public static class HttpRequestHeadParser
         }
 
         string normalized = ClientHelloParser.NormalizeName(host, out bool unroutable);
-        head = new HttpRequestHead(method, normalized, unroutable, end + 4);
+        head = new HttpRequestHead(method, normalized, host.Length > 1 && host[^1] == (byte)'.', unroutable, end + 4);
         return HttpHeadStatus.Complete;
     }
 

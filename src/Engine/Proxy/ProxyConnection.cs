@@ -278,7 +278,9 @@ internal sealed class ProxyConnection : IRelayObserver
         switch (HttpRequestHeadParser.Parse(received, limit, out HttpRequestHead? head))
         {
             case HttpHeadStatus.Complete:
-                return new RouteQuery(head!.HostUnroutable ? "\0" : head.Host, clientEndPoint?.Address, Array.Empty<string>());
+                return head!.HostUnroutable
+                    ? new RouteQuery("\0", clientEndPoint?.Address, Array.Empty<string>())
+                    : RouteQuery.FromConnection(head.HostHadTrailingDot ? head.Host + "." : head.Host, tls: false, clientEndPoint?.Address, Array.Empty<string>());
             case HttpHeadStatus.Incomplete when roomLeft:
                 return null;
             case HttpHeadStatus.Http2Preface:

@@ -31,7 +31,7 @@ internal sealed record MatcherInfo(string Name, RouterProtocol Protocol, Matcher
     public bool ExistsIn(RuleSyntax syntax) => (syntax == RuleSyntax.V3 ? V3Max : V2Max) > 0;
 }
 
-/// <summary>Traefik's matchers: v3's from the v3 documentation, v2's from the v2.11 documentation.</summary>
+/// <summary>Traefik's matchers, v3's and v2's as Traefik v3 registers them (its v2 syntax has ALPN too).</summary>
 internal static class MatcherCatalog
 {
     private static readonly MatcherInfo[] All =
@@ -53,8 +53,35 @@ internal static class MatcherCatalog
         new("HostSNI", RouterProtocol.Tcp, MatcherRole.HostName, 1, 1, 1, MatcherInfo.Many),
         new("HostSNIRegexp", RouterProtocol.Tcp, MatcherRole.HostPattern, 1, 1, 1, MatcherInfo.Many),
         new("ClientIP", RouterProtocol.Tcp, MatcherRole.ClientIp, 1, 1, 1, MatcherInfo.Many),
-        new("ALPN", RouterProtocol.Tcp, MatcherRole.Alpn, 1, 1, 0, 0),
+        new("ALPN", RouterProtocol.Tcp, MatcherRole.Alpn, 1, 1, 1, MatcherInfo.Many),
     };
+
+    /// <summary>
+    /// The catalogue spelling of a matcher name written in one of the forms Traefik's parser registers
+    /// for it: as documented, all lower case, all upper case, or capitalised (<c>Hostsni</c>); any other
+    /// spelling (<c>HostSni</c>) is returned as written, and is unknown.
+    /// </summary>
+    public static string Canonical(string name)
+    {
+        foreach (MatcherInfo info in All)
+        {
+            if (name == info.Name)
+            {
+                return name;
+            }
+        }
+
+        foreach (MatcherInfo info in All)
+        {
+            string lower = info.Name.ToLowerInvariant();
+            if (name == lower || name == info.Name.ToUpperInvariant() || name == char.ToUpperInvariant(lower[0]) + lower.Substring(1))
+            {
+                return info.Name;
+            }
+        }
+
+        return name;
+    }
 
     public static MatcherInfo? Find(string name, RouterProtocol protocol)
     {

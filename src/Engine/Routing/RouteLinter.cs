@@ -164,9 +164,9 @@ public static class RouteLinter
     {
         bool tls = table.ExpectsTls(entryPoint);
         var here = table.OnEntryPoint(entryPoint).ToList();
-        if (tls && here.Any(r => r.IsHttps && r.Rule!.HostDomains.Count == 0) && here.FirstOrDefault(r => r.IsTlsTcp && r.Rule!.IsCatchAll) is CompiledRouter tcpCatchAll)
+        if (tls && here.Any(r => r.IsHttps && r.SniDomains is { Count: 0 }) && here.FirstOrDefault(r => r.IsTlsTcp && r.Rule!.IsCatchAll) is CompiledRouter tcpCatchAll)
         {
-            CompiledRouter https = here.First(r => r.IsHttps && r.Rule!.HostDomains.Count == 0);
+            CompiledRouter https = here.First(r => r.IsHttps && r.SniDomains is { Count: 0 });
             findings.Add(Finding(LintSeverity.Warning, LintCodes.HttpsCatchAllShadowsTcpCatchAll, https, entryPoint,
                 $"This HTTPS router names no host, so Traefik treats it as an HTTPS catch-all: it takes every TLS connection {tcpCatchAll.Name} (HostSNI(`*`)) was meant to catch.",
                 "Give the HTTPS router a Host(...) matcher, or move it to another entry point."));

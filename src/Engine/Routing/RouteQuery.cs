@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Net;
 
 namespace ClusterExpose.Engine.Routing;
@@ -20,14 +22,58 @@ public enum Truth
 public readonly struct RouteQuery
 {
     public RouteQuery(string? serverName, IPAddress? clientAddress = null, IReadOnlyList<string>? alpn = null)
+        : this(serverName ?? string.Empty, serverName ?? string.Empty, serverName ?? string.Empty, clientAddress, alpn)
     {
-        ServerName = serverName ?? string.Empty;
+    }
+
+    private RouteQuery(string serverName, string hostName, string receivedName, IPAddress? clientAddress, IReadOnlyList<string>? alpn)
+    {
+        ServerName = serverName;
+        HostName = hostName;
+        ReceivedName = receivedName;
         ClientAddress = clientAddress is { IsIPv4MappedToIPv6: true } ? clientAddress.MapToIPv4() : clientAddress;
         Alpn = alpn;
     }
 
-    /// <summary>Lowercase ASCII without a trailing dot; empty when the client sent none.</summary>
+    /// <summary>
+    /// The query for a connection as it arrives: the SNI of a ClientHello, or the Host header of a
+    /// plain request (its port removed), lowercased, without a trailing dot.
+    /// </summary>
+    public static RouteQuery FromConnection(string? name, bool tls, IPAddress? clientAddress, IReadOnlyList<string>? alpn)
+    {
+        string received = (name ?? string.Empty).ToLowerInvariant();
+        string withoutDot = received.EndsWith('.') ? received.Substring(0, received.Length - 1) : received;
+
+        // A TLS server name has no trailing dot (RFC 6066), and is not sent for an address at all; the
+        // Host header of the request inside keeps both, and HostRegexp sees it as it came.
+        string serverName = tls && IsAddressLiteral(received) ? string.Empty : withoutDot;
+        return new RouteQuery(serverName, withoutDot, received, clientAddress, alpn);
+    }
+
+    /// <summary>An address as TLS clients recognise one (four decimal parts, or IPv6); <c>10.0.0.1.</c> is a name.</summary>
+    private static bool IsAddressLiteral(string name)
+    {
+        string bare = name.Length > 1 && name[0] == '[' && name[^1] == ']' ? name[1..^1] : name;
+        if (bare.Contains(':'))
+        {
+            return IPAddress.TryParse(bare, out IPAddress? v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        }
+
+        string[] parts = bare.Split('.');
+        return parts.Length == 4 && Array.TrueForAll(parts, p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit) && int.Parse(p, System.Globalization.CultureInfo.InvariantCulture) <= 255);
+    }
+
+    /// <summary>What a TCP router without TLS sees: no name and no ALPN, only the client.</summary>
+    internal RouteQuery WithoutName() => new(string.Empty, string.Empty, string.Empty, ClientAddress, Array.Empty<string>());
+
+    /// <summary>The TLS server name (or, for a plain request, the host name), lowercase ASCII without a trailing dot; empty when the client sent none.</summary>
     public string ServerName { get; }
+
+    /// <summary>The Host header without its port and trailing dot, lowercased: what Host compares.</summary>
+    public string HostName { get; }
+
+    /// <summary>The Host header as received, lowercased: what HostRegexp matches.</summary>
+    public string ReceivedName { get; }
 
     public IPAddress? ClientAddress { get; }
 

@@ -1,15 +1,21 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Linq;
 
 namespace ClusterExpose.Engine.Routing;
 
 /// <summary>
-/// An immutable set of compiled routers and Traefik's order for picking one of them. Test-SniRoute
-/// asks it where a name goes; the proxy asks it the same question for every connection.
+/// An immutable set of compiled routers and Traefik's order for picking one of them
+/// (<c>pkg/server/router/tcp/router.go</c>, <c>ServeTCP</c>). There is one walker of that order,
+/// <see cref="Walk"/>: the proxy calls it through <see cref="Select"/> with no trace, for nothing but
+/// the router; Test-SniRoute and the linter call it through <see cref="Decide"/> with a trace, from
+/// which the explanation is written.
 /// </summary>
 public sealed partial class RouteTable
 {
+    private readonly ConcurrentDictionary<string, EntryPointPlan> plans = new(StringComparer.Ordinal);
+
     private RouteTable(IReadOnlyList<CompiledRouter> routers) => Routers = routers;
 
     public IReadOnlyList<CompiledRouter> Routers { get; }
@@ -23,7 +29,8 @@ public sealed partial class RouteTable
         foreach (RouterDefinition definition in definitions)
         {
             CompiledRule? rule = RuleCompiler.Compile(definition.Rule, definition.Syntax, definition.Protocol, definition.Tls != RouterTls.None, out IReadOnlyList<RuleDiagnostic> diagnostics);
-            routers.Add(new CompiledRouter(definition, rule, diagnostics));
+            IReadOnlyList<string>? sniDomains = definition.Protocol == RouterProtocol.Http && definition.Tls != RouterTls.None ? SniDomains.Of(definition.Rule) : null;
+            routers.Add(new CompiledRouter(definition, rule, diagnostics, sniDomains));
         }
 
         return new RouteTable(routers);
@@ -44,228 +51,229 @@ public sealed partial class RouteTable
     public IEnumerable<CompiledRouter> OnEntryPoint(string entryPoint) =>
         Routers.Where(r => r.Accepted && r.Definition.IsOn(entryPoint));
 
-    /// <summary>Picks the router Traefik would pick for a connection on <paramref name="entryPoint"/>.</summary>
+    /// <summary>The router Traefik picks for one connection: the proxy's per-connection call, with no explanation and no allocation.</summary>
+    public RouteSelection Select(string entryPoint, in RouteQuery query, bool tls) =>
+        Walk(plans.GetOrAdd(entryPoint, BuildPlan), query, tls, trace: null);
+
+    /// <summary>The same decision as <see cref="Select"/>, with the losers and the reasons.</summary>
     public RouteDecision Decide(string entryPoint, in RouteQuery query, bool tls)
     {
-        var evaluated = new List<Candidate>();
-        foreach (CompiledRouter router in OnEntryPoint(entryPoint))
-        {
-            evaluated.Add(new Candidate(router, router.Rule!.Evaluate(query)));
-        }
-
-        return tls ? DecideTls(entryPoint, query, evaluated) : DecidePlain(entryPoint, query, evaluated);
+        var trace = new DecisionTrace();
+        RouteSelection selection = Walk(plans.GetOrAdd(entryPoint, BuildPlan), query, tls, trace);
+        return Explain(entryPoint, query, tls, selection, trace);
     }
 
-    private static RouteDecision DecidePlain(string entryPoint, RouteQuery query, List<Candidate> evaluated)
+    /// <summary>
+    /// Traefik's order. A plain connection: non-TLS TCP routers (which see no name), then HTTP
+    /// routers. A TLS connection: an entry point with only non-TLS TCP routers forwards it unread;
+    /// otherwise the HTTPS SNI table (the host names of every HTTPS router, and <c>*</c> for one that
+    /// names none) is matched first. A named match hands the connection to the HTTP muxer at once;
+    /// else the TLS TCP routers by priority, where a winning <c>HostSNI(`*`)</c> waits behind an
+    /// HTTPS catch-all; whatever is left goes to the HTTP muxer (its 404).
+    /// </summary>
+    private static RouteSelection Walk(EntryPointPlan plan, in RouteQuery query, bool tls, DecisionTrace? trace)
     {
-        var tcp = evaluated.Where(c => c.Router.IsPlainTcp).ToList();
-        var http = evaluated.Where(c => c.Router.IsPlainHttp).ToList();
-        var order = new List<Stage>
+        if (!tls)
         {
-            new(tcp, "non-TLS TCP routers come before HTTP routers"),
-            new(http, "HTTP routers"),
-        };
-        return Walk(entryPoint, query, order, evaluated, tls: false,
-            $"No TCP or HTTP router on {entryPoint} matches '{Show(query)}'; Traefik answers 404.");
-    }
-
-    private static RouteDecision DecideTls(string entryPoint, RouteQuery query, List<Candidate> evaluated)
-    {
-        var plainTcp = evaluated.Where(c => c.Router.IsPlainTcp).ToList();
-        var tlsTcp = evaluated.Where(c => c.Router.IsTlsTcp).ToList();
-        var https = evaluated.Where(c => c.Router.IsHttps).ToList();
-
-        // An entry point with only non-TLS TCP routers is forwarded without reading the hello at all.
-        if (plainTcp.Count > 0 && tlsTcp.Count == 0 && https.Count == 0)
-        {
-            return Walk(entryPoint, query, new List<Stage> { new(plainTcp, "non-TLS TCP routers take the bytes unread") }, evaluated, tls: true,
-                $"No TCP router on {entryPoint} accepts this client.");
-        }
-
-        if (query.Alpn is not null && query.Alpn.Contains("acme-tls/1"))
-        {
-            return new RouteDecision(null, RouteKind.AcmeTlsAlpn, false, false, Shadow(evaluated, null, _ => "ALPN acme-tls/1 goes to Traefik's ACME handler first"),
-                $"The client offers ALPN acme-tls/1, which Traefik answers itself (TLS-ALPN-01) before any router.");
-        }
-
-        string sni = query.ServerName;
-        bool httpsNamesHost = sni.Length > 0 && https.Any(c => c.Router.Rule!.HostDomainsCover(sni));
-        bool httpsCatchAll = https.Any(c => c.Router.Rule!.HostDomains.Count == 0);
-        var order = new List<Stage>();
-        if (httpsNamesHost)
-        {
-            order.Add(new Stage(https, "an HTTPS router names this host, so Traefik terminates TLS before any TCP router is tried", Final: true));
-        }
-
-        order.Add(new Stage(tlsTcp.Where(c => !c.Router.Rule!.IsCatchAll).ToList(), "TCP routers are tried after HTTPS routers that name the host"));
-        if (httpsCatchAll)
-        {
-            order.Add(new Stage(https, "an HTTPS router that names no host takes every TLS connection left, before HostSNI(`*`)", Final: true));
-        }
-
-        order.Add(new Stage(tlsTcp.Where(c => c.Router.Rule!.IsCatchAll).ToList(), "HostSNI(`*`) is tried last"));
-        return Walk(entryPoint, query, order, evaluated, tls: true,
-            $"No router on {entryPoint} matches SNI '{Show(query)}'; Traefik answers with its default certificate" + (https.Count > 0 || httpsCatchAll ? " and a 404." : " and closes."));
-    }
-
-    private static RouteDecision Walk(string entryPoint, RouteQuery query, List<Stage> order, List<Candidate> evaluated, bool tls, string noMatchReason)
-    {
-        for (int s = 0; s < order.Count; s++)
-        {
-            Stage stage = order[s];
-            var matching = stage.Candidates.Where(c => c.Truth != Truth.False)
-                .OrderByDescending(c => c.Router.Priority)
-                .ToList();
-            Candidate? winner = matching.FirstOrDefault(c => c.Truth == Truth.True);
-            bool conditional = false;
-            if (winner is null && matching.Count > 0)
+            if (plan.PlainTcp.Length > 0)
             {
-                winner = matching[0];
-                conditional = true;
-            }
-
-            if (winner is null)
-            {
-                if (stage.Final)
+                RouteSelection tcp = First(plan.PlainTcp, query.WithoutName(), Stage.PlainTcp, trace);
+                if (tcp.Router is not null)
                 {
-                    return new RouteDecision(null, RouteKind.None, false, false, Shadow(evaluated, null, _ => "does not match"),
-                        $"On {entryPoint}, {stage.Why}, but no HTTPS router matches '{Show(query)}': Traefik answers 404.");
+                    return tcp;
                 }
-
-                continue;
             }
 
-            CompiledRouter chosen = winner.Router;
-            bool ambiguous = matching.Any(c => !ReferenceEquals(c, winner) && c.Truth == winner.Truth && c.Router.Priority == chosen.Priority);
-            var stageMembers = new HashSet<CompiledRouter>(stage.Candidates.Select(c => c.Router));
-            IReadOnlyList<ShadowedRoute> shadowed = Shadow(evaluated, chosen, c =>
-                c.Router.Priority == chosen.Priority && stageMembers.Contains(c.Router) ? "same priority: Traefik's order between them is not defined"
-                : !stageMembers.Contains(c.Router) ? "tried later: " + LaterStageWhy(c.Router, order, s)
-                : c.Router.Priority > chosen.Priority ? "higher priority, but it also needs " + RequestConditions(c.Router)
-                : "lower priority");
-            string reason = $"{chosen.Name} matches"
-                + (tls ? $" SNI '{Show(query)}'" : $" '{Show(query)}'")
-                + (conditional ? " (only for requests that also satisfy " + RequestConditions(chosen) + ")" : string.Empty)
-                + $" with priority {chosen.Priority}, highest on {entryPoint}"
-                + (order.Any(o => !ReferenceEquals(o, stage) && o.Candidates.Count > 0) ? $" ({stage.Why})" : string.Empty)
-                + (ambiguous ? "; another router has the same priority, so Traefik may pick either." : ".");
-            return new RouteDecision(chosen, RouteKindOf(chosen), ambiguous, conditional, shadowed, reason);
+            return First(plan.PlainHttp, query, Stage.PlainHttp, trace);
         }
 
-        return new RouteDecision(null, RouteKind.None, false, false, Shadow(evaluated, null, _ => "does not match"), noMatchReason);
-    }
-
-    private static string LaterStageWhy(CompiledRouter router, List<Stage> order, int winningStage)
-    {
-        for (int s = winningStage + 1; s < order.Count; s++)
+        if (plan.ForwardsUnread)
         {
-            if (order[s].Candidates.Any(c => ReferenceEquals(c.Router, router)))
-            {
-                return order[s].Why;
-            }
+            // Traefik tries these before reading anything; with no match it reads the hello and,
+            // having no TLS router, answers it with nothing.
+            return First(plan.PlainTcp, query.WithoutName(), Stage.Unread, trace);
         }
 
-        return "not tried for this kind of connection";
-    }
-
-    private static IReadOnlyList<ShadowedRoute> Shadow(List<Candidate> evaluated, CompiledRouter? winner, Func<Candidate, string> why) =>
-        evaluated.Where(c => c.Truth != Truth.False && !ReferenceEquals(c.Router, winner))
-            .OrderByDescending(c => c.Router.Priority)
-            .Select(c => new ShadowedRoute(c.Router.Name, c.Router.Priority, why(c)))
-            .ToList();
-
-    private static string RequestConditions(CompiledRouter router)
-    {
-        var conditions = new List<string>();
-        Collect(router.Rule!.Root, conditions);
-        return conditions.Count == 0 ? "a condition beyond the name" : string.Join(" and ", conditions);
-
-        static void Collect(RuleNode node, List<string> into)
+        if (query.Alpn is not null && Contains(query.Alpn, "acme-tls/1"))
         {
-            switch (node)
-            {
-                case RequestConditionNode request:
-                    into.Add(request.Description);
-                    break;
-                case ClientIpNode:
-                    into.Add("a client address (ClientIP)");
-                    break;
-                case AlpnNode:
-                    into.Add("an ALPN protocol");
-                    break;
-                case AndNode and:
-                    foreach (RuleNode child in and.Children)
-                    {
-                        Collect(child, into);
-                    }
-
-                    break;
-                case OrNode or:
-                    foreach (RuleNode child in or.Children)
-                    {
-                        Collect(child, into);
-                    }
-
-                    break;
-                case NotNode not:
-                    Collect(not.Operand, into);
-                    break;
-            }
+            trace?.Acme();
+            return new RouteSelection(null, false, acmeTlsAlpn: true);
         }
+
+        SniMatch sni = plan.MatchSni(query.ServerName);
+        if (sni == SniMatch.Named)
+        {
+            return First(plan.Https, query, Stage.HttpsNamed, trace);
+        }
+
+        RouteSelection tlsTcp = First(plan.TlsTcp, query, Stage.TlsTcp, trace);
+        if (tlsTcp.Router is not null && !tlsTcp.Router.Rule!.IsCatchAll)
+        {
+            return tlsTcp;
+        }
+
+        if (sni == SniMatch.CatchAll)
+        {
+            return First(plan.Https, query, Stage.HttpsCatchAll, trace);
+        }
+
+        if (tlsTcp.Router is not null)
+        {
+            trace?.Deferred(Stage.TcpCatchAll);
+            return tlsTcp;
+        }
+
+        return First(plan.Https, query, Stage.HttpsFallback, trace);
     }
 
-    private static RouteKind RouteKindOf(CompiledRouter router) => router.Definition switch
+    /// <summary>One muxer: the first router that matches by priority; failing that, the first that might (conditional).</summary>
+    private static RouteSelection First(CompiledRouter[] routers, in RouteQuery query, Stage stage, DecisionTrace? trace)
     {
-        { Protocol: RouterProtocol.Http, Tls: RouterTls.None } => RouteKind.Http,
-        { Protocol: RouterProtocol.Http } => RouteKind.Https,
-        { Tls: RouterTls.Passthrough } => RouteKind.TcpPassthrough,
-        { Tls: RouterTls.Terminate } => RouteKind.TcpTerminate,
-        _ => RouteKind.Tcp,
-    };
+        CompiledRouter? firstUnknown = null;
+        CompiledRouter? winner = null;
+        foreach (CompiledRouter router in routers)
+        {
+            Truth truth = router.Rule!.Evaluate(query);
+            if (truth == Truth.True)
+            {
+                winner = router;
+                break;
+            }
 
-    private static string Show(RouteQuery query) => query.ServerName.Length == 0 ? "(none)" : query.ServerName;
+            if (truth == Truth.Unknown)
+            {
+                firstUnknown ??= router;
+            }
+        }
 
-    private sealed record Candidate(CompiledRouter Router, Truth Truth);
+        var selection = winner is not null ? new RouteSelection(winner, false, false) : new RouteSelection(firstUnknown, firstUnknown is not null, false);
+        if (trace is not null)
+        {
+            // The explanation needs every router's truth, not only those before the winner.
+            foreach (CompiledRouter router in routers)
+            {
+                trace.Evaluated(router, router.Rule!.Evaluate(query));
+            }
 
-    private sealed record Stage(List<Candidate> Candidates, string Why, bool Final = false);
+            trace.Tried(stage, routers, selection.Router);
+        }
+
+        return selection;
+    }
+
+    private static bool Contains(IReadOnlyList<string> values, string wanted)
+    {
+        for (int i = 0; i < values.Count; i++)
+        {
+            if (string.Equals(values[i], wanted, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private EntryPointPlan BuildPlan(string entryPoint)
+    {
+        // OrderByDescending is stable: routers of equal priority keep the order they were given in.
+        CompiledRouter[] Sorted(Func<CompiledRouter, bool> where) =>
+            OnEntryPoint(entryPoint).Where(where).OrderByDescending(r => r.Priority).ToArray();
+
+        var sniNames = new List<NameNode>();
+        bool sniCatchAll = false;
+        foreach (CompiledRouter named in Routers.Where(r => r.IsHttps && r.Definition.IsOn(entryPoint) && r.SniDomains is not null))
+        {
+            // Traefik registers each host as a HostSNI route of its own (v3 syntax); a host that
+            // HostSNI refuses (**.domain) is left out, and a router with no host adds `*`.
+            sniCatchAll |= named.SniDomains!.Count == 0;
+            foreach (string domain in named.SniDomains!)
+            {
+                if (domain == "*")
+                {
+                    sniCatchAll = true;
+                }
+                else if (SniDomains.IsRegistrable(domain))
+                {
+                    sniNames.Add(new NameNode(domain, NameMatching.Sni));
+                }
+            }
+        }
+
+        CompiledRouter[] https = Sorted(r => r.IsHttps);
+        CompiledRouter[] tlsTcp = Sorted(r => r.IsTlsTcp);
+        CompiledRouter[] plainTcp = Sorted(r => r.IsPlainTcp);
+        return new EntryPointPlan(
+            plainTcp,
+            Sorted(r => r.IsPlainHttp),
+            tlsTcp,
+            https,
+            sniNames.ToArray(),
+            sniCatchAll,
+            plainTcp.Length > 0 && tlsTcp.Length == 0 && sniNames.Count == 0 && !sniCatchAll);
+    }
+
+    private enum SniMatch
+    {
+        None,
+        Named,
+        CatchAll,
+    }
+
+    /// <summary>Where in Traefik's order a muxer was asked; the explanation says why that step came when it did.</summary>
+    internal enum Stage
+    {
+        PlainTcp,
+        PlainHttp,
+        Unread,
+        HttpsNamed,
+        TlsTcp,
+        HttpsCatchAll,
+        TcpCatchAll,
+        HttpsFallback,
+    }
+
+    private sealed record EntryPointPlan(
+        CompiledRouter[] PlainTcp,
+        CompiledRouter[] PlainHttp,
+        CompiledRouter[] TlsTcp,
+        CompiledRouter[] Https,
+        NameNode[] SniNames,
+        bool SniCatchAll,
+        bool ForwardsUnread)
+    {
+        public SniMatch MatchSni(string serverName)
+        {
+            if (serverName.Length > 0)
+            {
+                foreach (NameNode name in SniNames)
+                {
+                    if (name.Matches(serverName))
+                    {
+                        return SniMatch.Named;
+                    }
+                }
+            }
+
+            return SniCatchAll ? SniMatch.CatchAll : SniMatch.None;
+        }
+    }
 }
 
-/// <summary>The router Traefik picks for one connection, and the ones that lost.</summary>
-public sealed class RouteDecision
+/// <summary>The router for one connection, without the explanation: what the proxy needs per connection.</summary>
+public readonly struct RouteSelection
 {
-    internal RouteDecision(CompiledRouter? winner, RouteKind kind, bool ambiguous, bool conditional, IReadOnlyList<ShadowedRoute> shadowed, string reason)
+    internal RouteSelection(CompiledRouter? router, bool conditional, bool acmeTlsAlpn)
     {
-        Winner = winner;
-        Kind = kind;
-        Ambiguous = ambiguous;
+        Router = router;
         Conditional = conditional;
-        Shadowed = shadowed;
-        Reason = reason;
+        AcmeTlsAlpn = acmeTlsAlpn;
     }
 
-    public CompiledRouter? Winner { get; }
+    public CompiledRouter? Router { get; }
 
-    public RouteKind Kind { get; }
-
-    public bool Ambiguous { get; }
-
-    /// <summary>True when the winner also needs something beyond the name (a path, a header, a client address).</summary>
+    /// <summary>The router also needs something the connection has not shown (a path, a header): a proxy treats that as no route.</summary>
     public bool Conditional { get; }
 
-    public IReadOnlyList<ShadowedRoute> Shadowed { get; }
-
-    public string Reason { get; }
-
-    public SniRouteResult ToResult(string hostname, string entryPoint, bool tls) => new(
-        hostname,
-        entryPoint,
-        tls,
-        Winner?.Name,
-        Kind,
-        Winner?.Definition.Service,
-        Winner?.Definition.Port,
-        Winner?.Priority,
-        Ambiguous,
-        Shadowed,
-        Reason);
+    public bool AcmeTlsAlpn { get; }
 }

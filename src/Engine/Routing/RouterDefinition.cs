@@ -75,11 +75,12 @@ public sealed class RouterDefinition
 /// <summary>A router after compiling: either a rule Traefik accepts, or the reasons it refuses the router.</summary>
 public sealed class CompiledRouter
 {
-    internal CompiledRouter(RouterDefinition definition, CompiledRule? rule, IReadOnlyList<RuleDiagnostic> diagnostics)
+    internal CompiledRouter(RouterDefinition definition, CompiledRule? rule, IReadOnlyList<RuleDiagnostic> diagnostics, IReadOnlyList<string>? sniDomains)
     {
         Definition = definition;
         Rule = rule;
         Diagnostics = diagnostics;
+        SniDomains = sniDomains;
     }
 
     public RouterDefinition Definition { get; }
@@ -87,6 +88,13 @@ public sealed class CompiledRouter
     public CompiledRule? Rule { get; }
 
     public IReadOnlyList<RuleDiagnostic> Diagnostics { get; }
+
+    /// <summary>
+    /// For an HTTPS router: the host names it registers for SNI (empty: it names none, so it takes
+    /// TLS connections no other router claims); null when Traefik cannot read names from the rule.
+    /// Registered even when the HTTP muxer refuses the rule.
+    /// </summary>
+    public IReadOnlyList<string>? SniDomains { get; }
 
     public string Name => Definition.Name;
 

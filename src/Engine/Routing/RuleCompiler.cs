@@ -52,14 +52,21 @@ public static class RuleDiagnosticCodes
 /// <summary>A rule Traefik would accept, compiled for evaluation.</summary>
 public sealed class CompiledRule
 {
-    internal CompiledRule(string text, RuleSyntax syntax, RuleExpression expression, RuleNode root, IReadOnlyList<string> hostDomains, bool namesHost)
+    internal CompiledRule(string text, RuleSyntax syntax, RuleExpression expression, RuleNode root, bool namesHost)
     {
         Text = text;
         Syntax = syntax;
         Expression = expression;
         Root = root;
-        HostDomains = hostDomains;
         NamesHost = namesHost;
+        // Traefik's rule tree keeps negation as a flag its catch-all test does not look at.
+        RuleExpression bare = expression;
+        while (bare is NotExpression not)
+        {
+            bare = not.Operand;
+        }
+
+        IsCatchAll = bare is MatcherCall { Name: "HostSNI", Arguments.Count: 1 } call && call.Arguments[0] == "*";
     }
 
     public string Text { get; }
@@ -70,36 +77,20 @@ public sealed class CompiledRule
 
     public RuleNode Root { get; }
 
-    /// <summary>The values of Host (and v2 HostHeader) matchers, lowercased: what Traefik registers as SNI names for an HTTPS router.</summary>
-    public IReadOnlyList<string> HostDomains { get; }
-
-    /// <summary>True when any host or SNI matcher (exact or regexp) appears, other than <c>HostSNI(`*`)</c>.</summary>
+    /// <summary>True when any host or SNI matcher (exact or regexp) that can see a name appears, other than <c>HostSNI(`*`)</c>.</summary>
     public bool NamesHost { get; }
 
-    /// <summary>Traefik's catch-all TCP rule, which gets priority -1 and is tried last.</summary>
-    public bool IsCatchAll => Text.Trim() == "HostSNI(`*`)";
+    /// <summary>
+    /// Traefik's TCP catch-all: the whole rule is one <c>HostSNI(`*`)</c> (in any spelling Traefik
+    /// accepts, in parentheses or not). It defaults to priority -1, and when it wins the TCP routers it
+    /// is served only after an HTTPS router that names no host.
+    /// </summary>
+    public bool IsCatchAll { get; }
 
     /// <summary>Traefik's default priority: the length of the rule text (the catch-all: -1).</summary>
     public int DefaultPriority => IsCatchAll ? -1 : Text.Length;
 
     public Truth Evaluate(in RouteQuery query) => Root.Evaluate(query);
-
-    private IReadOnlyList<NameNode>? domainMatchers;
-
-    /// <summary>Whether one of <see cref="HostDomains"/> covers the name, as Traefik's HTTPS SNI table would.</summary>
-    public bool HostDomainsCover(string serverName)
-    {
-        domainMatchers ??= HostDomains.Select(d => new NameNode(d, starMatchesAnything: false)).ToList();
-        foreach (NameNode matcher in domainMatchers)
-        {
-            if (matcher.Matches(serverName))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }
 
 /// <summary>
@@ -108,14 +99,15 @@ public sealed class CompiledRule
 /// </summary>
 public sealed class RuleCompiler
 {
-    private static readonly Regex HostSniValue = new("^(\\*\\*?\\.)?[A-Za-z0-9.:-]+$", RegexOptions.CultureInvariant);
+    // What Traefik's HostSNI accepts: a host name or address, under v3 also a one-label wildcard.
+    private static readonly Regex HostSniValueV3 = new("^(\\*\\.)?[A-Za-z0-9_.:-]+$", RegexOptions.CultureInvariant);
+    private static readonly Regex HostSniValueV2 = new("^[A-Za-z0-9_.:-]+$", RegexOptions.CultureInvariant);
 
     private readonly string text;
     private readonly RuleSyntax syntax;
     private readonly RouterProtocol protocol;
     private readonly bool tls;
     private readonly List<RuleDiagnostic> diagnostics = new();
-    private readonly List<string> hostDomains = new();
     private bool namesHost;
 
     private RuleCompiler(string text, RuleSyntax syntax, RouterProtocol protocol, bool tls)
@@ -143,9 +135,16 @@ public sealed class RuleCompiler
             return null;
         }
 
+        // Traefik checks only the first HostSNI value of a router without TLS; a later one is
+        // accepted and, with no name to see, never matches.
+        if (protocol == RouterProtocol.Tcp && !tls && FirstHostSni(expression!) is { Arguments.Count: > 0 } first && first.Arguments[0] != "*")
+        {
+            diagnostics.Add(new RuleDiagnostic(RuleDiagnosticCodes.HostSniWithoutTls, "a TCP router without TLS can only use HostSNI(`*`): there is no SNI to read", first.ArgumentPositions[0] + 1));
+        }
+
         RuleNode? root = Build(expression!);
         return diagnostics.Count == 0 && root is not null
-            ? new CompiledRule(text, syntax, expression!, root, hostDomains, namesHost)
+            ? new CompiledRule(text, syntax, expression!, root, namesHost)
             : null;
     }
 
@@ -166,6 +165,15 @@ public sealed class RuleCompiler
                 return null;
         }
     }
+
+    private static MatcherCall? FirstHostSni(RuleExpression expression) => expression switch
+    {
+        AndExpression and => FirstHostSni(and.Left) ?? FirstHostSni(and.Right),
+        OrExpression or => FirstHostSni(or.Left) ?? FirstHostSni(or.Right),
+        NotExpression not => FirstHostSni(not.Operand),
+        MatcherCall { Name: "HostSNI" } call => call,
+        _ => null,
+    };
 
     private static RuleNode? Combine(RuleNode? left, RuleNode? right, Func<RuleNode, RuleNode, RuleNode> join) =>
         left is null || right is null ? null : join(left, right);
@@ -261,38 +269,27 @@ public sealed class RuleCompiler
 
         if (sni)
         {
-            if (value != "*" && !HostSniValue.IsMatch(value))
+            if (value != "*" && !(syntax == RuleSyntax.V3 ? HostSniValueV3 : HostSniValueV2).IsMatch(value))
             {
-                return Fail(RuleDiagnosticCodes.InvalidHostname, $"'{value}' is not a valid host name or IP for HostSNI", at);
+                return Fail(RuleDiagnosticCodes.InvalidHostname, $"'{value}' is not a valid host name or IP for HostSNI"
+                    + (value.StartsWith("*.", StringComparison.Ordinal) ? " (a wildcard needs Traefik v3 syntax)" : value.StartsWith("**.", StringComparison.Ordinal) ? " (Traefik has no '**.' wildcard; HostSNIRegexp matches names at any depth)" : string.Empty), at);
             }
 
-            if (!tls && value != "*")
-            {
-                return Fail(RuleDiagnosticCodes.HostSniWithoutTls, "a TCP router without TLS can only use HostSNI(`*`): there is no SNI to read", at);
-            }
-
-            if (value != "*")
-            {
-                namesHost = true;
-            }
-        }
-        else
-        {
-            hostDomains.Add(value.ToLowerInvariant());
-            namesHost = true;
+            namesHost |= value != "*";
+            return new NameNode(value, NameMatching.Sni);
         }
 
-        return new NameNode(value, starMatchesAnything: sni);
+        namesHost = true;
+
+        // Host compares names; under v3 `*` is any name and `*.domain` one label more. v2 compared literally.
+        return new NameNode(value, syntax == RuleSyntax.V3 ? NameMatching.Host : NameMatching.Literal);
     }
 
     private RuleNode? PatternValue(MatcherCall call, string value, int at)
     {
-        if (protocol == RouterProtocol.Tcp && !tls)
-        {
-            return Fail(RuleDiagnosticCodes.HostSniWithoutTls, $"a TCP router without TLS cannot use {call.Name}: there is no SNI to read", at);
-        }
-
-        namesHost = true;
+        // A TCP router without TLS may use HostSNIRegexp (Traefik refuses only HostSNI there): it is
+        // matched against the empty name such a connection has, so only a negation can match.
+        namesHost |= protocol == RouterProtocol.Http || tls;
         string pattern = value;
         if (syntax == RuleSyntax.V2)
         {
@@ -307,7 +304,7 @@ public sealed class RuleCompiler
         Regex? regex = GoRegexp.TryCompile(pattern, ignoreCase: syntax == RuleSyntax.V2, out string? error, out int offset);
         return regex is null
             ? Fail(RuleDiagnosticCodes.InvalidRegexp, $"{call.Name}: {error}", syntax == RuleSyntax.V3 ? at + offset : at)
-            : new RegexpNode(regex);
+            : new RegexpNode(regex, sni: protocol == RouterProtocol.Tcp);
     }
 
     private RuleNode? RequestValue(MatcherCall call, string value, int at)

@@ -81,35 +81,45 @@ internal sealed class NotNode : RuleNode
     public override Truth Evaluate(in RouteQuery query) => Not(operand.Evaluate(query));
 }
 
+/// <summary>How a name matcher compares its value.</summary>
+internal enum NameMatching
+{
+    /// <summary>HostSNI: <c>*</c> is any name, <c>*.domain</c> one label more (v3 only; v2 refuses it).</summary>
+    Sni,
+    /// <summary>Host under v3: the same, since Traefik 3.7.</summary>
+    Host,
+    /// <summary>Host and HostHeader under v2: the value as written, case-insensitively.</summary>
+    Literal,
+}
+
 /// <summary>
-/// Host / HostSNI with one value: an exact name (case-insensitive), <c>*</c> (any name, HostSNI
-/// only), <c>*.domain</c> (exactly one label, Traefik 3.7) or <c>**.domain</c> (any depth).
+/// Host / HostSNI with one value, compared without case and without a trailing dot on either side.
+/// A value Traefik never matches (<c>**.domain</c>) is kept, and matches only itself.
 /// </summary>
 internal sealed class NameNode : RuleNode
 {
     private readonly string value;
     private readonly bool matchesAnything;
-    private readonly int wildcardDepth;
+    private readonly bool oneLabelWildcard;
+    private readonly bool sni;
 
-    public NameNode(string value, bool starMatchesAnything)
+    public NameNode(string value, NameMatching matching)
     {
-        string lowered = value.ToLowerInvariant().TrimEnd('.');
-        matchesAnything = starMatchesAnything && lowered == "*";
-        if (lowered.StartsWith("**.", StringComparison.Ordinal))
+        sni = matching == NameMatching.Sni;
+        string lowered = value.ToLowerInvariant();
+        lowered = lowered.EndsWith('.') ? lowered.Substring(0, lowered.Length - 1) : lowered;
+        bool wildcards = matching != NameMatching.Literal;
+        matchesAnything = wildcards && lowered == "*";
+        if (wildcards && lowered.StartsWith("*.", StringComparison.Ordinal) && lowered.Length > 2)
         {
-            wildcardDepth = int.MaxValue;
-            lowered = lowered.Substring(3);
-        }
-        else if (lowered.StartsWith("*.", StringComparison.Ordinal))
-        {
-            wildcardDepth = 1;
+            oneLabelWildcard = true;
             lowered = lowered.Substring(2);
         }
 
         this.value = lowered;
     }
 
-    public override Truth Evaluate(in RouteQuery query) => Of(Matches(query.ServerName));
+    public override Truth Evaluate(in RouteQuery query) => Of(Matches(sni ? query.ServerName : query.HostName));
 
     internal bool Matches(string name)
     {
@@ -118,43 +128,40 @@ internal sealed class NameNode : RuleNode
             return true;
         }
 
-        if (wildcardDepth == 0)
+        if (!oneLabelWildcard)
         {
             return string.Equals(name, value, StringComparison.OrdinalIgnoreCase);
         }
 
-        // *.domain: the name minus its first label equals the domain; **.domain: any deeper name.
-        if (name.Length <= value.Length + 1 || name[name.Length - value.Length - 1] != '.'
-            || !name.EndsWith(value, StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-
-        int labels = 1;
-        for (int i = 0; i < name.Length - value.Length - 1; i++)
-        {
-            if (name[i] == '.')
-            {
-                labels++;
-            }
-        }
-
-        return labels <= wildcardDepth && name[0] != '.';
+        // *.domain: one non-empty label, then exactly the domain.
+        int labelLength = name.Length - value.Length - 1;
+        return labelLength > 0 && name[labelLength] == '.'
+            && name.EndsWith(value, StringComparison.OrdinalIgnoreCase)
+            && name.IndexOf('.', 0, labelLength) < 0;
     }
 }
 
-/// <summary>HostRegexp / HostSNIRegexp: Go's MatchString, unanchored, over the lowercased name.</summary>
+/// <summary>
+/// HostRegexp / HostSNIRegexp: Go's MatchString, unanchored, over the lowercased name: the Host
+/// header as it arrived (a trailing dot kept, unlike for Host), or the TLS server name.
+/// </summary>
 internal sealed class RegexpNode : RuleNode
 {
     private readonly Regex regex;
+    private readonly bool sni;
 
-    public RegexpNode(Regex regex) => this.regex = regex;
+    /// <param name="sni">HostSNIRegexp, which sees the TLS server name; HostRegexp sees the Host header.</param>
+    public RegexpNode(Regex regex, bool sni)
+    {
+        this.regex = regex;
+        this.sni = sni;
+    }
 
     public override Truth Evaluate(in RouteQuery query)
     {
         try
         {
-            return Of(regex.IsMatch(query.ServerName));
+            return Of(regex.IsMatch(sni ? query.ServerName : query.ReceivedName));
         }
         catch (RegexMatchTimeoutException)
         {

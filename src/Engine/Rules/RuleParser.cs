@@ -148,7 +148,7 @@ public sealed class RuleParser
             }
         }
 
-        return new MatcherCall(name, arguments, start, argumentPositions);
+        return new MatcherCall(Routing.MatcherCatalog.Canonical(name), arguments, start, argumentPositions);
     }
 
     private string? ParseString()

@@ -53,7 +53,9 @@ public sealed class RoutingCaseTests
             "unknown" => Truth.Unknown,
             _ => throw new InvalidDataException($"line {line}: unknown expectation '{expect}'"),
         };
-        Assert.Equal(expected, compiled!.Evaluate(Query(fields[3])));
+        // A TCP router without TLS sees no name, whatever the connection carries.
+        RouteQuery query = Query(fields[3], tls: protocol == RouterProtocol.Tcp);
+        Assert.Equal(expected, compiled!.Evaluate(tls ? query : query.WithoutName()));
     }
 
     public static IEnumerable<object[]> DecisionCases() =>
@@ -68,7 +70,7 @@ public sealed class RoutingCaseTests
         string[] ask = block.Ask.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         RouteTable table = RouteTable.Build(block.Routes.Select(r => Router(r, block.Version)));
         bool tls = ask.Length > 2 ? ask[2] == "tls" : table.ExpectsTls(ask[0]);
-        RouteDecision decision = table.Decide(ask[0], Query(ask[1]), tls);
+        RouteDecision decision = table.Decide(ask[0], Query(ask[1], tls), tls);
 
         string[] expect = block.Expect.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(expect[0] == "none" ? null : expect[0], decision.Winner?.Name);
@@ -78,7 +80,7 @@ public sealed class RoutingCaseTests
         Assert.False(string.IsNullOrWhiteSpace(decision.Reason));
 
         // The proxy's allocation-free path must decide exactly as the explained one.
-        RouteSelection selection = table.Select(ask[0], Query(ask[1]), tls);
+        RouteSelection selection = table.Select(ask[0], Query(ask[1], tls), tls);
         Assert.Same(decision.Winner, selection.Router);
         Assert.Equal(decision.Conditional, selection.Conditional);
         Assert.Equal(decision.Kind == RouteKind.AcmeTlsAlpn, selection.AcmeTlsAlpn);
@@ -98,13 +100,15 @@ public sealed class RoutingCaseTests
         Assert.Contains(RuleCases(), c => ((string)c[1]).Contains("error@", StringComparison.Ordinal));
     }
 
-    internal static RouteQuery Query(string field)
+    /// <summary>A name as Test-SniRoute takes it: normalised, with a trailing dot kept for what the Host header carries.</summary>
+    internal static RouteQuery Query(string field, bool tls = false)
     {
         string[] parts = field.Split(',');
         string name = string.Empty;
         if (parts[0] != "-")
         {
-            Assert.Null(HostnameNormalizer.TryNormalize(parts[0], out name));
+            // Names Test-SniRoute refuses (an address, an underscore) still reach the proxy as they are.
+            name = HostnameNormalizer.TryNormalize(parts[0], out string normalized) is null ? normalized : parts[0].TrimEnd('.').ToLowerInvariant();
         }
 
         IPAddress? address = null;
@@ -121,7 +125,7 @@ public sealed class RoutingCaseTests
             }
         }
 
-        return new RouteQuery(name, address, alpn);
+        return RouteQuery.FromConnection(parts[0].EndsWith('.') ? name + "." : name, tls, address, alpn);
     }
 
     /// <summary>Reads a route line: <c>namespace/name http|tcp none|tls|passthrough entry,points|* [priority=N] [syntax=v2] [service=S] [port=P] :: rule</c>.</summary>
