@@ -158,20 +158,32 @@ public sealed class ManifestBuilder
         bool native = options.NativeWildcards && syntax == RuleSyntax.V3;
         string? transport = AddProxyProtocolTransport(host, host.ProxyProtocol);
 
-        var httpRoute = new YMap()
-            .Add("kind", "Rule")
-            .Add("match", HostRuleWriter.HttpRule(host.Hostname, syntax, native))
-            .Add("services", new YSequence().Add(new YMap().Add("name", host.Name).Add("port", host.TargetHttpPort)));
+        var httpRoutes = new YSequence();
+        foreach (HostRoute route in HostRuleWriter.HttpRoutes(host.Hostname, syntax, native))
+        {
+            httpRoutes.Add(new YMap()
+                .Add("kind", "Rule")
+                .Add("match", route.Rule)
+                .Add("priority", route.Priority)
+                .Add("services", new YSequence().Add(new YMap().Add("name", host.Name).Add("port", host.TargetHttpPort))));
+        }
+
         AddDocument(host, TraefikApiVersion(host), "IngressRoute", host.Name + HttpRouteSuffix, new YMap()
             .Add("entryPoints", new YSequence().Add(host.HttpEntryPoint))
-            .Add("routes", new YSequence().Add(httpRoute)));
+            .Add("routes", httpRoutes));
 
-        var tlsRoute = new YMap()
-            .Add("match", HostRuleWriter.SniRule(host.Hostname, syntax, native))
-            .Add("services", new YSequence().Add(TcpService(host, host.TargetHttpsPort, host.ProxyProtocol, transport)));
+        var tlsRoutes = new YSequence();
+        foreach (HostRoute route in HostRuleWriter.SniRoutes(host.Hostname, syntax, native))
+        {
+            tlsRoutes.Add(new YMap()
+                .Add("match", route.Rule)
+                .Add("priority", route.Priority)
+                .Add("services", new YSequence().Add(TcpService(host, host.TargetHttpsPort, host.ProxyProtocol, transport))));
+        }
+
         AddDocument(host, TraefikApiVersion(host), "IngressRouteTCP", host.Name + TlsRouteSuffix, new YMap()
             .Add("entryPoints", new YSequence().Add(host.HttpsEntryPoint))
-            .Add("routes", new YSequence().Add(tlsRoute))
+            .Add("routes", tlsRoutes)
             .Add("tls", new YMap().Add("passthrough", true)));
     }
 

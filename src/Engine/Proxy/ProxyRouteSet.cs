@@ -61,6 +61,7 @@ public sealed class ProxyRouteSet
 
     public IReadOnlyList<ListenerSpec> Listeners { get; }
 
+    /// <summary>The routers served: an exposure writes one or two per protocol (exact names, wildcards).</summary>
     public int RouteCount => Backends.Count;
 
     /// <summary>Builds the snapshot, or returns null with every reason the set cannot be served.</summary>
@@ -93,22 +94,35 @@ public sealed class ProxyRouteSet
             problems.Add(new ClusterExposeException(ErrorIds.InvalidRule, ExposeErrorKind.InvalidData, $"The rule of {rejected.Name} does not compile: {rejected.Diagnostics[0]}.", rejected.Name));
         }
 
-        var backends = new Dictionary<string, ProxyBackend>(StringComparer.Ordinal);
+        // Each router's backend is the one of the Service it names (namespace, name, and whether the
+        // router is HTTP or TCP), not a convention about router names: an exposure may write several
+        // routes, and each is served.
+        var byService = new Dictionary<(string Namespace, string Service, RouterProtocol Protocol), ProxyBackend>();
         var listeners = new List<ListenerSpec>();
         foreach (IExposeResource resource in asRouted)
         {
             switch (resource)
             {
                 case ExposedHost host:
-                    backends[RouterName(host, ManifestConventions.HttpRouteSuffix)] = new ProxyBackend(Targets(host.TargetAddress, host.TargetHttpPort), ProxyProtocolVersion.None);
-                    backends[RouterName(host, ManifestConventions.TlsRouteSuffix)] = new ProxyBackend(Targets(host.TargetAddress, host.TargetHttpsPort), host.ProxyProtocol);
+                    byService[(host.Namespace, host.Name, RouterProtocol.Http)] = new ProxyBackend(Targets(host.TargetAddress, host.TargetHttpPort), ProxyProtocolVersion.None);
+                    byService[(host.Namespace, host.Name, RouterProtocol.Tcp)] = new ProxyBackend(Targets(host.TargetAddress, host.TargetHttpsPort), host.ProxyProtocol);
                     listeners.Add(new ListenerSpec(ListenerKind.Http, host.HttpEntryPoint, options.HttpPort ?? host.HttpPort));
                     listeners.Add(new ListenerSpec(ListenerKind.Tls, host.HttpsEntryPoint, options.HttpsPort ?? host.HttpsPort));
                     break;
                 case TcpForward forward:
-                    backends[RouterName(forward, ManifestConventions.TcpRouteSuffix)] = new ProxyBackend(Targets(forward.TargetAddress, forward.TargetPort), forward.ProxyProtocol);
+                    byService[(forward.Namespace, forward.Name, RouterProtocol.Tcp)] = new ProxyBackend(Targets(forward.TargetAddress, forward.TargetPort), forward.ProxyProtocol);
                     listeners.Add(new ListenerSpec(ListenerKind.Tcp, forward.EntryPoint, forward.Port + options.TcpPortOffset));
                     break;
+            }
+        }
+
+        var backends = new Dictionary<string, ProxyBackend>(StringComparer.Ordinal);
+        foreach (CompiledRouter router in table.Routers)
+        {
+            string routerNamespace = router.Name.Substring(0, Math.Max(0, router.Name.IndexOf('/')));
+            if (router.Definition.Service is string service && byService.TryGetValue((routerNamespace, service, router.Definition.Protocol), out ProxyBackend? backend))
+            {
+                backends[router.Name] = backend;
             }
         }
 
@@ -132,8 +146,6 @@ public sealed class ProxyRouteSet
 
         return new ProxyRouteSet(table, backends, distinct);
     }
-
-    private static string RouterName(IExposeResource resource, string suffix) => resource.Namespace + "/" + resource.Name + suffix;
 
     private static IReadOnlyList<IPEndPoint> Targets(IEnumerable<string> addresses, int port) =>
         addresses.Select(a => new IPEndPoint(IPAddress.Parse(a), port)).ToList();

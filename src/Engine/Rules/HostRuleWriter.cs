@@ -12,6 +12,29 @@ namespace ClusterExpose.Engine.Rules;
 /// </summary>
 public static class HostRuleWriter
 {
+    /// <summary>The priority of a route of exact names: above every wildcard route.</summary>
+    public const int ExactNamesPriority = 30000;
+
+    /// <summary>
+    /// One-label wildcard routes rank below exact names and above any shorter domain's: this plus the
+    /// length of the longest domain. No name is longer than 253, so the tiers never meet, and they sit
+    /// above the default priority (the rule's length) of hand-written routes.
+    /// </summary>
+    public const int WildcardPriorityBase = 20000;
+
+    /// <summary>
+    /// The routes of an exposure's names, most specific first: one for its exact names and one for
+    /// its wildcards, each with the explicit priority that makes the most specific name win, as in
+    /// nginx, HAProxy and sniproxy. (Traefik's default, the rule's length, would let a long wildcard
+    /// regexp outrank a short exact name of another exposure.)
+    /// </summary>
+    public static IReadOnlyList<HostRoute> HttpRoutes(IEnumerable<string> hostnames, RuleSyntax syntax, bool nativeWildcards) =>
+        Routes(hostnames, "Host", "HostRegexp", syntax, nativeWildcards);
+
+    /// <summary>The TCP (HostSNI) counterpart of <see cref="HttpRoutes"/>.</summary>
+    public static IReadOnlyList<HostRoute> SniRoutes(IEnumerable<string> hostnames, RuleSyntax syntax, bool nativeWildcards) =>
+        Routes(hostnames, "HostSNI", "HostSNIRegexp", syntax, nativeWildcards);
+
     /// <summary>One DNS label, lowercase: Traefik lowercases the name before a regexp sees it.</summary>
     public const string OneLabelPattern = "[a-z0-9-]+";
 
@@ -44,6 +67,26 @@ public static class HostRuleWriter
         }
 
         return builder.ToString();
+    }
+
+    private static IReadOnlyList<HostRoute> Routes(IEnumerable<string> hostnames, string exactMatcher, string regexpMatcher, RuleSyntax syntax, bool nativeWildcards)
+    {
+        var names = hostnames.ToList();
+        var exact = names.Where(n => !HostnameNormalizer.IsWildcard(n)).ToList();
+        var wildcards = names.Where(HostnameNormalizer.IsWildcard).ToList();
+        var routes = new List<HostRoute>();
+        if (exact.Count > 0)
+        {
+            routes.Add(new HostRoute(Write(exact, exactMatcher, regexpMatcher, syntax, nativeWildcards), ExactNamesPriority));
+        }
+
+        if (wildcards.Count > 0)
+        {
+            int longest = wildcards.Max(w => HostnameNormalizer.WildcardDomain(w).Length);
+            routes.Add(new HostRoute(Write(wildcards, exactMatcher, regexpMatcher, syntax, nativeWildcards), WildcardPriorityBase + longest));
+        }
+
+        return routes;
     }
 
     private static string Write(IEnumerable<string> hostnames, string exactMatcher, string regexpMatcher, RuleSyntax syntax, bool nativeWildcards)
@@ -79,3 +122,6 @@ public static class HostRuleWriter
     private static string Call(string matcher, IEnumerable<string> values) =>
         matcher + "(" + string.Join(", ", values.Select(v => "`" + v + "`")) + ")";
 }
+
+/// <summary>One route's rule and the explicit priority it is written with.</summary>
+public sealed record HostRoute(string Rule, int Priority);

@@ -23,7 +23,7 @@ namespace ClusterExpose.Engine.Tests.Proxy;
 public sealed class ProxyRoutingTests : IAsyncLifetime
 {
     private readonly X509Certificate2 homeCertificate = TestCertificates.Create("home", "kl.example.top", "*.kl.example.top");
-    private readonly X509Certificate2 nasCertificate = TestCertificates.Create("nas", "nas.example.top");
+    private readonly X509Certificate2 nasCertificate = TestCertificates.Create("nas", "nas.example.top", "app.kl.example.top");
     private LoopbackServer homeTls = null!;
     private LoopbackServer nasTls = null!;
     private LoopbackServer homeHttp = null!;
@@ -38,7 +38,9 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
         nasHttp = Backends.Http("nas");
         ExposedHost home = ProxyUnderTest.Host("k65", new[] { "kl.example.top", "*.kl.example.top" }, homeHttp.Port, homeTls.Port);
         ExposedHost nas = ProxyUnderTest.Host("nas", new[] { "nas.example.top" }, nasHttp.Port, nasTls.Port);
-        proxy = ProxyUnderTest.Start(new IExposeResource[] { home, nas });
+        // One name under home's wildcard is served elsewhere: the common "one service elsewhere, the rest at home".
+        ExposedHost app = ProxyUnderTest.Host("app", new[] { "app.kl.example.top" }, nasHttp.Port, nasTls.Port);
+        proxy = ProxyUnderTest.Start(new IExposeResource[] { home, nas, app });
         return Task.CompletedTask;
     }
 
@@ -61,6 +63,26 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
     public async Task RoutesTlsBySniWithoutTouchingTheBytes(string serverName, string subject)
     {
         Assert.Equal(subject, await ProxyUnderTest.HandshakeAsync(proxy.Port(ListenerKind.Tls), serverName, "h2", "http/1.1"));
+    }
+
+    [Theory]
+    [InlineData("app.kl.example.top", "CN=nas", "app")]
+    [InlineData("b.kl.example.top", "CN=home", "k65")]
+    [InlineData("kl.example.top", "CN=home", "k65")]
+    public async Task AnExactNameBeatsAWildcardOverItAsTheRenderedRoutesSay(string serverName, string subject, string exposure)
+    {
+        // What Test-SniRoute decides over the rendered routes, the proxy does with real connections.
+        var reading = new ClusterExpose.Engine.Routing.RouterReading();
+        var objects = ClusterExpose.Engine.Routing.RouterReader.FromResources(proxy.Resources, reading, forLocalForwarding: true);
+        Assert.Empty(reading.Errors);
+        ClusterExpose.Engine.Routing.RouterReader.ReadRouters(objects, TraefikVersion.V3, reading);
+        var table = ClusterExpose.Engine.Routing.RouteTable.Build(reading.Routers);
+        Assert.Equal(exposure, table.Decide("websecure", ClusterExpose.Engine.Routing.RouteQuery.FromConnection(serverName, true, null, null), tls: true).Winner?.Definition.Service);
+        Assert.Equal(exposure, table.Decide("web", ClusterExpose.Engine.Routing.RouteQuery.FromConnection(serverName, false, null, null), tls: false).Winner?.Definition.Service);
+
+        Assert.Equal(subject, await ProxyUnderTest.HandshakeAsync(proxy.Port(ListenerKind.Tls), serverName));
+        string backend = subject == "CN=nas" ? "nas" : "home";
+        Assert.EndsWith($"{backend} {serverName}\n", await ProxyUnderTest.ExchangeAsync(proxy.Port(ListenerKind.Http), $"GET / HTTP/1.1\r\nHost: {serverName}\r\n\r\n"));
     }
 
     [Fact]
@@ -208,14 +230,14 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
         await WaitUntil(() => proxy.Server.Describe().ActiveConnections == 0);
 
         SniProxyInfo info = proxy.Server.Describe();
-        SniProxyRouteInfo https = System.Linq.Enumerable.Single(info.Routes, r => r.Router == "default/k65-https");
+        SniProxyRouteInfo https = System.Linq.Enumerable.Single(info.Routes, r => r.Router == "default/k65-https#1");
         SniProxyRouteInfo http = System.Linq.Enumerable.Single(info.Routes, r => r.Router == "default/nas-http");
         Assert.Equal(1, https.TotalConnections);
         Assert.True(https.BytesFromClients > 200, "the ClientHello at least");
         Assert.True(https.BytesToClients > 200, "the server's flight at least");
         Assert.Equal(1, http.TotalConnections);
         Assert.Equal(0, info.ActiveConnections);
-        Assert.Equal(4, info.RouteCount);
+        Assert.Equal(8, info.RouteCount); // k65 writes exact names and wildcards as routes of their own: 4, nas 2, app 2
         Assert.Contains(info.Listeners, l => l.Kind == "Tls" && l.TotalConnections == 1 && l.MeanPeekMs > 0);
         Assert.Contains(info.RecentEvents, e => e.Contains("ListenerStarted", StringComparison.Ordinal));
     }

@@ -18,9 +18,16 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 {
     private static int nextId = 1000;
 
-    private ProxyUnderTest(SniProxyServer server) => Server = server;
+    private ProxyUnderTest(SniProxyServer server, IReadOnlyList<IExposeResource> resources)
+    {
+        Server = server;
+        Resources = resources;
+    }
 
     public SniProxyServer Server { get; }
+
+    /// <summary>What the proxy was started with.</summary>
+    public IReadOnlyList<IExposeResource> Resources { get; }
 
     public static ProxyUnderTest Start(IReadOnlyList<IExposeResource> resources, Action<SniProxyOptions>? configure = null)
     {
@@ -28,7 +35,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
         configure?.Invoke(options);
         ProxyRouteSet routes = ProxyRouteSet.Build(resources, options, out IReadOnlyList<ClusterExposeException> errors)
             ?? throw new InvalidOperationException(string.Join("; ", errors.Select(e => e.Message)));
-        return new ProxyUnderTest(SniProxyServer.Start(Interlocked.Increment(ref nextId), routes, options, new RecentEventsLogger(500, LogLevel.Debug)));
+        return new ProxyUnderTest(SniProxyServer.Start(Interlocked.Increment(ref nextId), routes, options, new RecentEventsLogger(500, LogLevel.Debug)), resources);
     }
 
     public int Port(ListenerKind kind, string? entryPoint = null) =>

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using ClusterExpose.Engine.Routing;
@@ -129,7 +130,8 @@ public sealed class RouterReaderTests
         RouterReader.ReadRouters(objects, TraefikVersion.V3, reading);
 
         Assert.Empty(reading.Errors);
-        Assert.Equal(new[] { "default/k65-http", "default/k65-https", "default/pg-tcp" }, reading.Routers.Select(r => r.Name).OrderBy(n => n));
+        // Exact names and wildcards are separate routes, each with its own priority.
+        Assert.Equal(new[] { "default/k65-http#1", "default/k65-http#2", "default/k65-https#1", "default/k65-https#2", "default/pg-tcp" }, reading.Routers.Select(r => r.Name).OrderBy(n => n, StringComparer.Ordinal));
         RouteTable table = RouteTable.Build(reading.Routers);
         Assert.Empty(table.Rejected);
         Assert.Equal(new[] { "web", "websecure", "pg" }, table.EntryPoints);
