@@ -141,10 +141,10 @@ Describe 'Get, Test and Remove against what was published' {
     It 'answers Test-SniRoute from every route in the cluster' {
         Invoke-Fake $fake 'seed' @{ apiVersion = 'traefik.io/v1alpha1'; kind = 'IngressRouteTCP'; metadata = @{ name = 'catch-all'; namespace = 'edge' }; spec = @{ entryPoints = @('websecure'); routes = @(@{ match = 'HostSNI(`*`)'; services = @(@{ name = 'fallback'; port = 443 }) }); tls = @{ passthrough = $true } } } | Out-Null
         $known = Test-SniRoute -Hostname kl.example.top -KubeConfig $fake.KubeConfig -EntryPoint websecure
-        $known.Router | Should -Be 'default/k65-https'
+        $known.Router | Should -Be 'default/k65-https#1'   # its exact names; #2 holds its wildcard
         $other = Test-SniRoute -Hostname unknown.example.top -KubeConfig $fake.KubeConfig -EntryPoint websecure
         $other.Router | Should -Be 'edge/catch-all'
-        Get-ExposedHost -KubeConfig $fake.KubeConfig | Test-SniRoute -Hostname a.kl.example.top -EntryPoint web | ForEach-Object Router | Should -Be 'default/k65-http'
+        Get-ExposedHost -KubeConfig $fake.KubeConfig | Test-SniRoute -Hostname a.kl.example.top -EntryPoint web | ForEach-Object Router | Should -Be 'default/k65-http#2'
     }
 
     It 'completes the names of what ClusterExpose made' {

@@ -79,7 +79,7 @@ Describe 'The recorded sequence, <Shape>' -ForEach $shapes {
     }
 
     It 'answers Test-SniRoute from the cluster''s routes' {
-        (Test-SniRoute -Hostname a.kl.example.top -EntryPoint websecure -KubeConfig $kc).Router | Should -Be "$Namespace/k65-https"
+        (Test-SniRoute -Hostname a.kl.example.top -EntryPoint websecure -KubeConfig $kc).Router | Should -Be "$Namespace/k65-https#2"
     }
 
     It 'removes nothing with -WhatIf, and everything of the host without it' {

@@ -82,8 +82,11 @@ Describe 'The scenario in the <_> flavor' -ForEach 'TraefikV3', 'TraefikV2', 'Ga
 Describe 'Flavor-specific output' {
     It 'Traefik v3 anchors and escapes its regexps and passes TLS through' {
         $yaml = New-Scenario TraefikV3 | ConvertTo-ExposeManifest
-        $yaml | Should -Match ([regex]::Escape('match: Host(`kl.example.top`) || HostRegexp(`^[a-z0-9-]+\.kl\.example\.top$`)'))
-        $yaml | Should -Match ([regex]::Escape('match: HostSNI(`kl.example.top`) || HostSNIRegexp(`^[a-z0-9-]+\.kl\.example\.top$`)'))
+        # Exact names and wildcards are routes of their own, the exact one ranked first.
+        $yaml | Should -Match ([regex]::Escape("match: Host(``kl.example.top``)`n      priority: 30000"))
+        $yaml | Should -Match ([regex]::Escape("match: HostRegexp(``^[a-z0-9-]+\.kl\.example\.top$``)`n      priority: 20014"))
+        $yaml | Should -Match ([regex]::Escape("match: HostSNI(``kl.example.top``)`n      priority: 30000"))
+        $yaml | Should -Match ([regex]::Escape("match: HostSNIRegexp(``^[a-z0-9-]+\.kl\.example\.top$``)`n      priority: 20014"))
         $yaml | Should -Match 'apiVersion: traefik\.io/v1alpha1'
         $yaml | Should -Match 'passthrough: true'
         $yaml | Should -Match 'kind: HelmChartConfig'

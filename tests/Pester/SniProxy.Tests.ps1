@@ -70,7 +70,7 @@ Describe 'The lifecycle' {
         $file = Join-Path $TestDrive 'routes.yaml'
         New-ExposedHost k65 kl.example.top 10.21.22.65 -IncludeSubdomains | Export-ExposeManifest -Path $file
         $proxy = Start-SniProxy -Path $file -ListenAddress 127.0.0.1 -HttpPort 0 -HttpsPort 0 -Watch
-        $proxy.RouteCount | Should -Be 2
+        $proxy.RouteCount | Should -Be 4   # HTTP and TLS, each an exact-name route and a wildcard route
         $proxy.WatchedPath | Should -Be $file
     }
 

@@ -41,10 +41,11 @@ spec:
 
 Describe 'Where a name goes' {
     It 'sends <Name> to <Expected> on <EntryPoint>' -ForEach @(
-        @{ Name = 'kl.example.top'; EntryPoint = 'web'; Expected = 'default/k65-http'; Kind = 'Http' }
-        @{ Name = 'kl.example.top'; EntryPoint = 'websecure'; Expected = 'default/k65-https'; Kind = 'TcpPassthrough' }
-        @{ Name = 'a.kl.example.top'; EntryPoint = 'web'; Expected = 'default/k65-http'; Kind = 'Http' }
-        @{ Name = 'A.KL.example.top.'; EntryPoint = 'websecure'; Expected = 'default/k65-https'; Kind = 'TcpPassthrough' }
+        # An exposure's exact names are its first route (#1), its wildcards the second (#2).
+        @{ Name = 'kl.example.top'; EntryPoint = 'web'; Expected = 'default/k65-http#1'; Kind = 'Http' }
+        @{ Name = 'kl.example.top'; EntryPoint = 'websecure'; Expected = 'default/k65-https#1'; Kind = 'TcpPassthrough' }
+        @{ Name = 'a.kl.example.top'; EntryPoint = 'web'; Expected = 'default/k65-http#2'; Kind = 'Http' }
+        @{ Name = 'A.KL.example.top.'; EntryPoint = 'websecure'; Expected = 'default/k65-https#2'; Kind = 'TcpPassthrough' }
         @{ Name = 'k.example.top'; EntryPoint = 'websecure'; Expected = 'no route'; Kind = 'None' }
         @{ Name = 'akl.example.top'; EntryPoint = 'websecure'; Expected = 'no route'; Kind = 'None' }
         @{ Name = 'a.b.kl.example.top'; EntryPoint = 'websecure'; Expected = 'no route'; Kind = 'None' }
