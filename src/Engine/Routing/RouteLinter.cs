@@ -18,6 +18,7 @@ public static class LintCodes
     public const string HttpsCatchAllShadowsTcpCatchAll = "HttpsCatchAllShadowsTcpCatchAll";
     public const string LongRuleOutranksExactRule = "LongRuleOutranksExactRule";
     public const string SharedWildcardCertificate = "SharedWildcardCertificate";
+    public const string HostNeverMatches = "HostNeverMatches";
 }
 
 /// <summary>
@@ -106,7 +107,28 @@ public static class RouteLinter
 
     private static void LintPatterns(CompiledRouter router, List<RouteLintFinding> findings)
     {
-        if (router.Rule!.Syntax != RuleSyntax.V3)
+        // Host accepts these values, so Traefik keeps the router, but they match no name a client sends.
+        foreach (MatcherCall call in Calls(router.Rule!.Expression).Where(c => c.Name is "Host" or "HostHeader"))
+        {
+            foreach (string value in call.Arguments)
+            {
+                string? why = value.StartsWith("**.", StringComparison.Ordinal)
+                    ? $"Traefik has no '**.' wildcard: {call.Name}(`{value}`) matches no name."
+                    : router.Rule.Syntax == RuleSyntax.V2 && value.StartsWith("*.", StringComparison.Ordinal)
+                        ? $"Under v2 syntax {call.Name} compares names literally: {call.Name}(`{value}`) matches no name a client sends."
+                        : null;
+                if (why is not null)
+                {
+                    string domain = value.Substring(value.IndexOf('.') + 1);
+                    findings.Add(Finding(LintSeverity.Error, LintCodes.HostNeverMatches, router, null, why,
+                        router.Rule.Syntax == RuleSyntax.V2
+                            ? $"Write HostRegexp(`{{subdomain:[a-z0-9-]+}}.{domain}`) for one label, or `{{subdomain:.+}}` for any depth."
+                            : $"Write Host(`*.{domain}`) for one label, or HostRegexp(`^.+\\.{HostRuleWriter.EscapeGoRegexp(domain)}$`) for any depth."));
+                }
+            }
+        }
+
+        if (router.Rule.Syntax != RuleSyntax.V3)
         {
             return;
         }

@@ -36,6 +36,24 @@ public sealed class LintTests
         Assert.Equal("decision-cases.txt", finding.Source);
     }
 
+    [Theory]
+    [InlineData("v3", "Host(`**.kl.example.top`)", "HostRegexp(`^.+\\.kl\\.example\\.top$`)")]
+    [InlineData("v2", "Host(`*.kl.example.top`)", "HostRegexp(`{subdomain:[a-z0-9-]+}.kl.example.top`)")]
+    [InlineData("v2", "HostHeader(`**.kl.example.top`)", "HostRegexp(`{subdomain:[a-z0-9-]+}.kl.example.top`)")]
+    public void AHostValueThatMatchesNoNameIsFlagged(string syntax, string rule, string fix)
+    {
+        string route = $"default/k65-http http none web{(syntax == "v2" ? " syntax=v2" : string.Empty)} :: {rule}";
+        RouteLintFinding finding = Assert.Single(Lint(route), f => f.Code == LintCodes.HostNeverMatches);
+        Assert.Equal(LintSeverity.Error, finding.Severity);
+        Assert.Contains(fix, finding.Fix);
+    }
+
+    [Fact]
+    public void AOneLabelWildcardUnderV3IsNotFlagged()
+    {
+        Assert.DoesNotContain(Lint("default/k65-http http none web :: Host(`*.kl.example.top`)"), f => f.Code == LintCodes.HostNeverMatches);
+    }
+
     [Fact]
     public void AnEscapedOrQuantifiedDotIsNotFlagged()
     {
