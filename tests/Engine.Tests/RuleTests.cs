@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using ClusterExpose.Engine.Rules;
 using Xunit;
 
@@ -6,20 +7,22 @@ namespace ClusterExpose.Engine.Tests;
 public sealed class RuleTests
 {
     [Theory]
-    [InlineData(RuleSyntax.V3, false, "Host(`kl.example.top`) || HostRegexp(`^[a-z0-9-]+\\.kl\\.example\\.top$`)")]
-    [InlineData(RuleSyntax.V3, true, "Host(`kl.example.top`) || Host(`*.kl.example.top`)")]
-    [InlineData(RuleSyntax.V2, false, "Host(`kl.example.top`) || HostRegexp(`{subdomain:[a-z0-9-]+}.kl.example.top`)")]
-    public void WritesHttpRulesInEachSyntax(RuleSyntax syntax, bool native, string expected)
+    [InlineData(RuleSyntax.V3, false, "HostRegexp(`^[a-z0-9-]+\\.kl\\.example\\.top$`)")]
+    [InlineData(RuleSyntax.V3, true, "Host(`*.kl.example.top`)")]
+    [InlineData(RuleSyntax.V2, false, "HostRegexp(`{subdomain:[a-z0-9-]+}.kl.example.top`)")]
+    public void WritesHttpRulesInEachSyntax(RuleSyntax syntax, bool native, string wildcardRule)
     {
-        Assert.Equal(expected, HostRuleWriter.HttpRule(new[] { "kl.example.top", "*.kl.example.top" }, syntax, native));
+        // Exact names first, ranked above the wildcard route (20000 plus the domain's length).
+        IReadOnlyList<HostRoute> routes = HostRuleWriter.HttpRoutes(new[] { "kl.example.top", "*.kl.example.top" }, syntax, native);
+        Assert.Equal(new[] { new HostRoute("Host(`kl.example.top`)", 30000), new HostRoute(wildcardRule, 20014) }, routes);
     }
 
     [Fact]
     public void V3TakesOneValuePerMatcherAndV2GroupsThem()
     {
         string[] names = { "a.example", "b.example" };
-        Assert.Equal("HostSNI(`a.example`) || HostSNI(`b.example`)", HostRuleWriter.SniRule(names, RuleSyntax.V3, false));
-        Assert.Equal("HostSNI(`a.example`, `b.example`)", HostRuleWriter.SniRule(names, RuleSyntax.V2, false));
+        Assert.Equal("HostSNI(`a.example`) || HostSNI(`b.example`)", Assert.Single(HostRuleWriter.SniRoutes(names, RuleSyntax.V3, false)).Rule);
+        Assert.Equal("HostSNI(`a.example`, `b.example`)", Assert.Single(HostRuleWriter.SniRoutes(names, RuleSyntax.V2, false)).Rule);
     }
 
     [Theory]

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Net;
+using ClusterExpose.Engine.Validation;
 
 namespace ClusterExpose.Engine.Routing;
 
@@ -46,21 +46,9 @@ public readonly struct RouteQuery
 
         // A TLS server name has no trailing dot (RFC 6066), and is not sent for an address at all; the
         // Host header of the request inside keeps both, and HostRegexp sees it as it came.
-        string serverName = tls && IsAddressLiteral(received) ? string.Empty : withoutDot;
+        // An address is a dotted quad or a colon form, as AddressRules reads one: 10.0.0.1. is a name.
+        string serverName = tls && AddressRules.TryNormalize(received, out _) ? string.Empty : withoutDot;
         return new RouteQuery(serverName, withoutDot, received, clientAddress, alpn);
-    }
-
-    /// <summary>An address as TLS clients recognise one (four decimal parts, or IPv6); <c>10.0.0.1.</c> is a name.</summary>
-    private static bool IsAddressLiteral(string name)
-    {
-        string bare = name.Length > 1 && name[0] == '[' && name[^1] == ']' ? name[1..^1] : name;
-        if (bare.Contains(':'))
-        {
-            return IPAddress.TryParse(bare, out IPAddress? v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
-        }
-
-        string[] parts = bare.Split('.');
-        return parts.Length == 4 && Array.TrueForAll(parts, p => p.Length is > 0 and <= 3 && p.All(char.IsAsciiDigit) && int.Parse(p, System.Globalization.CultureInfo.InvariantCulture) <= 255);
     }
 
     /// <summary>What a TCP router without TLS sees: no name and no ALPN, only the client.</summary>

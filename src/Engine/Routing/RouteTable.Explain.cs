@@ -22,7 +22,7 @@ internal sealed class DecisionTrace
 
     public void Acme() => AcmeTlsAlpn = true;
 
-    public void Deferred(RouteTable.Stage stage) => CatchAllDeferred = stage == RouteTable.Stage.TcpCatchAll;
+    public void CatchAllServedLast() => CatchAllDeferred = true;
 }
 
 public sealed partial class RouteTable

@@ -119,7 +119,7 @@ public sealed partial class RouteTable
 
         if (tlsTcp.Router is not null)
         {
-            trace?.Deferred(Stage.TcpCatchAll);
+            trace?.CatchAllServedLast();
             return tlsTcp;
         }
 
@@ -134,30 +134,25 @@ public sealed partial class RouteTable
         foreach (CompiledRouter router in routers)
         {
             Truth truth = router.Rule!.Evaluate(query);
-            if (truth == Truth.True)
+
+            // An explanation needs every router's truth, so a trace keeps going past the winner.
+            trace?.Evaluated(router, truth);
+            if (truth == Truth.True && winner is null)
             {
                 winner = router;
-                break;
+                if (trace is null)
+                {
+                    break;
+                }
             }
-
-            if (truth == Truth.Unknown)
+            else if (truth == Truth.Unknown)
             {
                 firstUnknown ??= router;
             }
         }
 
         var selection = winner is not null ? new RouteSelection(winner, false, false) : new RouteSelection(firstUnknown, firstUnknown is not null, false);
-        if (trace is not null)
-        {
-            // The explanation needs every router's truth, not only those before the winner.
-            foreach (CompiledRouter router in routers)
-            {
-                trace.Evaluated(router, router.Rule!.Evaluate(query));
-            }
-
-            trace.Tried(stage, routers, selection.Router);
-        }
-
+        trace?.Tried(stage, routers, selection.Router);
         return selection;
     }
 

@@ -103,6 +103,10 @@ public sealed class RuleCompiler
     private static readonly Regex HostSniValueV3 = new("^(\\*\\.)?[A-Za-z0-9_.:-]+$", RegexOptions.CultureInvariant);
     private static readonly Regex HostSniValueV2 = new("^[A-Za-z0-9_.:-]+$", RegexOptions.CultureInvariant);
 
+    /// <summary>Whether <c>HostSNI(`value`)</c> is a value Traefik accepts in that syntax (<c>*</c> aside).</summary>
+    internal static bool IsHostSniValue(string value, RuleSyntax syntax) =>
+        (syntax == RuleSyntax.V3 ? HostSniValueV3 : HostSniValueV2).IsMatch(value);
+
     private readonly string text;
     private readonly RuleSyntax syntax;
     private readonly RouterProtocol protocol;
@@ -269,7 +273,7 @@ public sealed class RuleCompiler
 
         if (sni)
         {
-            if (value != "*" && !(syntax == RuleSyntax.V3 ? HostSniValueV3 : HostSniValueV2).IsMatch(value))
+            if (value != "*" && !IsHostSniValue(value, syntax))
             {
                 return Fail(RuleDiagnosticCodes.InvalidHostname, $"'{value}' is not a valid host name or IP for HostSNI"
                     + (value.StartsWith("*.", StringComparison.Ordinal) ? " (a wildcard needs Traefik v3 syntax)" : value.StartsWith("**.", StringComparison.Ordinal) ? " (Traefik has no '**.' wildcard; HostSNIRegexp matches names at any depth)" : string.Empty), at);

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Text.RegularExpressions;
 using ClusterExpose.Engine.Rules;
 
 namespace ClusterExpose.Engine.Routing;
@@ -13,8 +12,6 @@ namespace ClusterExpose.Engine.Routing;
 /// </summary>
 internal static class SniDomains
 {
-    private static readonly Regex Registrable = new("^(\\*\\.)?[a-z0-9_.:-]+$", RegexOptions.CultureInvariant);
-
     /// <summary>The lowercased Host values, or null when the rule does not parse or names a matcher no HTTP router has.</summary>
     public static IReadOnlyList<string>? Of(string rule)
     {
@@ -28,7 +25,7 @@ internal static class SniDomains
     }
 
     /// <summary>Whether <c>HostSNI(`domain`)</c> is a route Traefik's TCP muxer accepts (v3 syntax).</summary>
-    public static bool IsRegistrable(string domain) => Registrable.IsMatch(domain);
+    public static bool IsRegistrable(string domain) => RuleCompiler.IsHostSniValue(domain, RuleSyntax.V3);
 
     private static bool Collect(RuleExpression expression, List<string> into)
     {

@@ -41,12 +41,6 @@ public static class HostRuleWriter
     /// <summary>The name v2 templates give the label; Traefik ignores it.</summary>
     public const string V2TemplateName = "subdomain";
 
-    public static string HttpRule(IEnumerable<string> hostnames, RuleSyntax syntax, bool nativeWildcards) =>
-        Write(hostnames, "Host", "HostRegexp", syntax, nativeWildcards);
-
-    public static string SniRule(IEnumerable<string> hostnames, RuleSyntax syntax, bool nativeWildcards) =>
-        Write(hostnames, "HostSNI", "HostSNIRegexp", syntax, nativeWildcards);
-
     /// <summary>A v3 (Go) regexp for one label under <paramref name="domain"/>: anchored, dots escaped.</summary>
     public static string V3WildcardRegexp(string domain) => "^" + OneLabelPattern + "\\." + EscapeGoRegexp(domain) + "$";
 
@@ -73,50 +67,26 @@ public static class HostRuleWriter
     {
         var names = hostnames.ToList();
         var exact = names.Where(n => !HostnameNormalizer.IsWildcard(n)).ToList();
-        var wildcards = names.Where(HostnameNormalizer.IsWildcard).ToList();
+        var domains = names.Where(HostnameNormalizer.IsWildcard).Select(HostnameNormalizer.WildcardDomain).ToList();
         var routes = new List<HostRoute>();
         if (exact.Count > 0)
         {
-            routes.Add(new HostRoute(Write(exact, exactMatcher, regexpMatcher, syntax, nativeWildcards), ExactNamesPriority));
+            // v2 matchers take several values; one call keeps the rule short. v3 takes one value per call.
+            string rule = syntax == RuleSyntax.V2 ? Call(exactMatcher, exact) : string.Join(" || ", exact.Select(n => Call(exactMatcher, new[] { n })));
+            routes.Add(new HostRoute(rule, ExactNamesPriority));
         }
 
-        if (wildcards.Count > 0)
+        if (domains.Count > 0)
         {
-            int longest = wildcards.Max(w => HostnameNormalizer.WildcardDomain(w).Length);
-            routes.Add(new HostRoute(Write(wildcards, exactMatcher, regexpMatcher, syntax, nativeWildcards), WildcardPriorityBase + longest));
+            string rule = syntax == RuleSyntax.V2
+                ? Call(regexpMatcher, domains.Select(V2WildcardTemplate))
+                : string.Join(" || ", domains.Select(d => nativeWildcards
+                    ? Call(exactMatcher, new[] { HostnameNormalizer.WildcardPrefix + d })
+                    : Call(regexpMatcher, new[] { V3WildcardRegexp(d) })));
+            routes.Add(new HostRoute(rule, WildcardPriorityBase + domains.Max(d => d.Length)));
         }
 
         return routes;
-    }
-
-    private static string Write(IEnumerable<string> hostnames, string exactMatcher, string regexpMatcher, RuleSyntax syntax, bool nativeWildcards)
-    {
-        var names = hostnames.ToList();
-        var exact = names.Where(n => !HostnameNormalizer.IsWildcard(n)).ToList();
-        var wildcards = names.Where(HostnameNormalizer.IsWildcard).Select(HostnameNormalizer.WildcardDomain).ToList();
-        var terms = new List<string>();
-        if (syntax == RuleSyntax.V2)
-        {
-            // v2 matchers take several values; one call per matcher keeps the rule short (and so its default priority low).
-            if (exact.Count > 0)
-            {
-                terms.Add(Call(exactMatcher, exact));
-            }
-
-            if (wildcards.Count > 0)
-            {
-                terms.Add(Call(regexpMatcher, wildcards.Select(V2WildcardTemplate)));
-            }
-        }
-        else
-        {
-            terms.AddRange(exact.Select(n => Call(exactMatcher, new[] { n })));
-            terms.AddRange(wildcards.Select(d => nativeWildcards
-                ? Call(exactMatcher, new[] { HostnameNormalizer.WildcardPrefix + d })
-                : Call(regexpMatcher, new[] { V3WildcardRegexp(d) })));
-        }
-
-        return string.Join(" || ", terms);
     }
 
     private static string Call(string matcher, IEnumerable<string> values) =>
