@@ -10,6 +10,7 @@ namespace ClusterExpose.Commands;
 public abstract class SniProxyRoutesCmdlet : ClusterExposeCmdlet
 {
     private protected readonly List<IExposeResource> Resources = new();
+    private readonly ProxyRouteSource fileRoutes = new();
     private protected bool InputRejected;
 
     [Parameter(ValueFromPipeline = true)]
@@ -17,7 +18,10 @@ public abstract class SniProxyRoutesCmdlet : ClusterExposeCmdlet
     [AllowEmptyCollection]
     public object?[]? InputObject { get; set; }
 
-    /// <summary>ClusterExpose manifests (as Export-ExposeManifest writes them) holding the routes.</summary>
+    /// <summary>
+    /// Manifests holding the routes: IngressRoute and IngressRouteTCP objects (ClusterExpose's or
+    /// hand-written, served as written) with the Services and EndpointSlices they name.
+    /// </summary>
     [Parameter]
     [SupportsWildcards]
     public string[] Path { get; set; } = Array.Empty<string>();
@@ -36,15 +40,15 @@ public abstract class SniProxyRoutesCmdlet : ClusterExposeCmdlet
                 continue;
             }
 
-            ImportResult imported = SniProxyHost.ReadRoutesText(text, file);
-            foreach (string warning in imported.Warnings)
+            ProxyRouteSource read = ProxyRouteSource.ReadText(text, file);
+            foreach (string warning in read.Warnings)
             {
                 WriteWarning(warning);
             }
 
-            WriteErrors(imported.Errors);
-            InputRejected |= imported.Errors.Count > 0;
-            Resources.AddRange(imported.Resources);
+            WriteErrors(read.Errors);
+            InputRejected |= read.Errors.Count > 0;
+            fileRoutes.Add(read);
         }
 
         InputRejected |= Path.Length > 0 && RouteFiles.Count == 0;
@@ -53,5 +57,13 @@ public abstract class SniProxyRoutesCmdlet : ClusterExposeCmdlet
     protected override void ProcessRecord()
     {
         InputRejected |= !CollectInput(InputObject, Resources);
+    }
+
+    /// <summary>Everything to serve: the pipeline's objects and the routes files, read as written.</summary>
+    private protected ProxyRouteSource RouteSource()
+    {
+        var source = new ProxyRouteSource(Resources);
+        source.Add(fileRoutes);
+        return source;
     }
 }

@@ -91,7 +91,8 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
             return;
         }
 
-        IReadOnlyList<string>? plan = SniProxyHost.Plan(Resources, options, out IReadOnlyList<ClusterExposeException> planErrors);
+        ProxyRouteSource source = RouteSource();
+        IReadOnlyList<string>? plan = SniProxyHost.Plan(source, options, out IReadOnlyList<ClusterExposeException> planErrors);
         if (plan is null)
         {
             WriteErrors(planErrors);
@@ -103,7 +104,7 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
             return;
         }
 
-        SniProxyInfo? started = SniProxyHost.Start(Resources, options, Watch.IsPresent ? RouteFiles[0] : null, out IReadOnlyList<ClusterExposeException> errors);
+        SniProxyInfo? started = SniProxyHost.Start(source, options, Watch.IsPresent ? RouteFiles[0] : null, out IReadOnlyList<ClusterExposeException> errors);
         if (started is null)
         {
             WriteErrors(errors);

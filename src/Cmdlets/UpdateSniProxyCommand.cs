@@ -28,14 +28,15 @@ public sealed class UpdateSniProxyCommand : SniProxyRoutesCmdlet
             return;
         }
 
-        if (!ShouldProcess($"SNI proxy {Id}", $"Replace its routes with {Resources.Count} exposures"))
+        ProxyRouteSource source = RouteSource();
+        if (!ShouldProcess($"SNI proxy {Id}", $"Replace its routes with {source.Resources.Count} exposure(s)" + (source.Routers.Count > 0 ? $" and {source.Routers.Count} router(s) from files" : string.Empty)))
         {
             return;
         }
 
         try
         {
-            SniProxyInfo? updated = SniProxyHost.Update(Id, Resources, out IReadOnlyList<ClusterExposeException> errors);
+            SniProxyInfo? updated = SniProxyHost.Update(Id, source, out IReadOnlyList<ClusterExposeException> errors);
             WriteErrors(errors);
             if (updated is not null && PassThru.IsPresent)
             {

@@ -17,6 +17,9 @@ public sealed class ImportResult
     public List<string> Warnings { get; } = new();
 
     public List<ClusterExposeException> Errors { get; } = new();
+
+    /// <summary>When read for routing: where the routes of each Traefik-routed Service lead (its routers come from the file as written).</summary>
+    public List<ServiceTarget> Targets { get; } = new();
 }
 
 /// <summary>
@@ -34,7 +37,13 @@ public sealed class ManifestImporter
     private readonly Dictionary<(string, string), List<KubeObject>> endpointsByName = new();
     private readonly Dictionary<(string, string), List<KubeObject>> transportsByName = new();
 
-    private ManifestImporter(string source) => this.source = source;
+    private readonly bool forRouting;
+
+    private ManifestImporter(string source, bool forRouting = false)
+    {
+        this.source = source;
+        this.forRouting = forRouting;
+    }
 
     public static ImportResult Import(string yaml, string source)
     {
@@ -53,24 +62,45 @@ public sealed class ManifestImporter
         return importer.result;
     }
 
-    private void Run(string yaml)
+    /// <summary>
+    /// Reads a routes file for the proxy: a Service that Traefik routes name gives a
+    /// <see cref="ServiceTarget"/> (its routers are taken from the file as written, whatever their
+    /// rules say), any other Service a model object as <see cref="Import(IReadOnlyList{YNode}, string)"/> gives.
+    /// </summary>
+    public static ImportResult ImportForRouting(IReadOnlyList<YNode> documents, string source)
+    {
+        var importer = new ManifestImporter(source, forRouting: true);
+        importer.Run(documents);
+        return importer.result;
+    }
+
+    /// <summary>The documents of a manifest, read within the bounds untrusted input gets; null with the error added when it cannot be read.</summary>
+    public static IReadOnlyList<YNode>? ReadDocuments(string yaml, string source, List<ClusterExposeException> errors)
     {
         IReadOnlyList<YNode> documents = YamlText.ReadBounded(yaml, out YamlReadFailure? failure);
         if (failure is { LimitExceeded: true })
         {
-            result.Errors.Add(new ClusterExposeException(ErrorIds.ManifestTooComplex, ExposeErrorKind.InvalidData,
+            errors.Add(new ClusterExposeException(ErrorIds.ManifestTooComplex, ExposeErrorKind.InvalidData,
                 $"{source} was not read: {failure.Message}", source, "Kubernetes manifests need neither deep nesting nor large alias expansions; check where the file came from."));
-            return;
+            return null;
         }
 
         if (failure is not null)
         {
-            result.Errors.Add(new ClusterExposeException(ErrorIds.ManifestSyntaxError, ExposeErrorKind.InvalidData,
+            errors.Add(new ClusterExposeException(ErrorIds.ManifestSyntaxError, ExposeErrorKind.InvalidData,
                 $"{source} is not valid YAML: {failure.Message}", source));
-            return;
+            return null;
         }
 
-        Run(documents);
+        return documents;
+    }
+
+    private void Run(string yaml)
+    {
+        if (ReadDocuments(yaml, source, result.Errors) is { } documents)
+        {
+            Run(documents);
+        }
     }
 
     private void Run(IReadOnlyList<YNode> documents)
@@ -247,13 +277,15 @@ public sealed class ManifestImporter
             return int.TryParse(fallback, NumberStyles.None, CultureInfo.InvariantCulture, out int port) ? port : 0;
         }
 
+        // For the proxy, a Service Traefik routes name is served by those routers as written.
+        bool asTarget = forRouting && routes.Any(r => r.Group is TraefikApiGroup or LegacyTraefikApiGroup);
         if (isForward)
         {
-            ImportForward(service, spec, tcpRoutes, addresses, publicPorts, helmEntryPoints, TargetPortOf);
+            ImportForward(service, spec, tcpRoutes, addresses, publicPorts, helmEntryPoints, TargetPortOf, asTarget);
         }
         else if (httpRoutes.Count > 0 || tlsRoutes.Count > 0)
         {
-            ImportHost(service, httpRoutes, tlsRoutes, addresses, publicPorts, TargetPortOf);
+            ImportHost(service, httpRoutes, tlsRoutes, addresses, publicPorts, TargetPortOf, asTarget);
         }
         else
         {
@@ -261,8 +293,27 @@ public sealed class ManifestImporter
         }
     }
 
-    private void ImportHost(KubeObject service, List<KubeObject> httpRoutes, List<KubeObject> tlsRoutes, List<string> addresses, Dictionary<string, int> publicPorts, Func<YNode?, int> targetPortOf)
+    private void ImportHost(KubeObject service, List<KubeObject> httpRoutes, List<KubeObject> tlsRoutes, List<string> addresses, Dictionary<string, int> publicPorts, Func<YNode?, int> targetPortOf, bool asTarget)
     {
+        KubeObject? http = httpRoutes.FirstOrDefault();
+        KubeObject? tls = tlsRoutes.FirstOrDefault();
+        int httpPort = publicPorts.TryGetValue(HttpPortName, out int annotatedHttp) ? annotatedHttp : ExposedHost.DefaultHttpPort;
+        int httpsPort = publicPorts.TryGetValue(HttpsPortName, out int annotatedHttps) ? annotatedHttps : ExposedHost.DefaultHttpsPort;
+        int targetHttpPort = http is null ? ExposedHost.DefaultHttpPort : targetPortOf(BackendPort(http));
+        int targetHttpsPort = tls is null ? ExposedHost.DefaultHttpsPort : targetPortOf(BackendPort(tls));
+        string? httpEntryPoint = http is null ? null : EntryPointOf(http);
+        string? httpsEntryPoint = tls is null ? null : EntryPointOf(tls);
+        ProxyProtocolVersion proxyProtocol = tls is null ? ProxyProtocolVersion.None : ProxyProtocolOf(tls);
+        if (asTarget)
+        {
+            result.Targets.Add(new ServiceTarget(service.Namespace, service.Name, addresses, new[]
+            {
+                new ServicePortTarget(Routing.RouterProtocol.Http, false, httpEntryPoint ?? ExposedHost.DefaultHttpEntryPoint, httpPort, targetHttpPort, ProxyProtocolVersion.None),
+                new ServicePortTarget(Routing.RouterProtocol.Tcp, true, httpsEntryPoint ?? ExposedHost.DefaultHttpsEntryPoint, httpsPort, targetHttpsPort, proxyProtocol),
+            }));
+            return;
+        }
+
         var names = new List<string>();
         var httpNames = new List<string>();
         var tlsNames = new List<string>();
@@ -307,8 +358,6 @@ public sealed class ManifestImporter
             result.Warnings.Add($"{service} has no HTTP route; the private cluster's ACME HTTP-01 challenges will fail until one is published.");
         }
 
-        KubeObject? http = httpRoutes.FirstOrDefault();
-        KubeObject? tls = tlsRoutes.FirstOrDefault();
         ExposeFlavor flavor = FlavorOf(service, http ?? tls!, evident);
         var created = ExposeFactory.CreateHost(
             service.Name,
@@ -316,18 +365,18 @@ public sealed class ManifestImporter
             includeSubdomains: false,
             addresses,
             service.Namespace,
-            publicPorts.TryGetValue(HttpPortName, out int httpPort) ? httpPort : ExposedHost.DefaultHttpPort,
-            publicPorts.TryGetValue(HttpsPortName, out int httpsPort) ? httpsPort : ExposedHost.DefaultHttpsPort,
-            http is null ? ExposedHost.DefaultHttpPort : targetPortOf(BackendPort(http)),
-            tls is null ? ExposedHost.DefaultHttpsPort : targetPortOf(BackendPort(tls)),
-            http is null ? null : EntryPointOf(http),
-            tls is null ? null : EntryPointOf(tls),
-            tls is null ? ProxyProtocolVersion.None : ProxyProtocolOf(tls),
+            httpPort,
+            httpsPort,
+            targetHttpPort,
+            targetHttpsPort,
+            httpEntryPoint,
+            httpsEntryPoint,
+            proxyProtocol,
             flavor);
         Accept(service, created.Value, created.Errors);
     }
 
-    private void ImportForward(KubeObject service, YMap spec, List<KubeObject> tcpRoutes, List<string> addresses, Dictionary<string, int> publicPorts, Dictionary<string, int> helmEntryPoints, Func<YNode?, int> targetPortOf)
+    private void ImportForward(KubeObject service, YMap spec, List<KubeObject> tcpRoutes, List<string> addresses, Dictionary<string, int> publicPorts, Dictionary<string, int> helmEntryPoints, Func<YNode?, int> targetPortOf, bool asTarget)
     {
         bool loadBalancer = spec.Text("type") == "LoadBalancer" && tcpRoutes.Count == 0;
         KubeObject? route = tcpRoutes.FirstOrDefault();
@@ -336,7 +385,7 @@ public sealed class ManifestImporter
             result.Warnings.Add($"{service} is the target of {tcpRoutes.Count} TCP routes; imported {route}.");
         }
 
-        if (route?.Kind == "IngressRouteTCP")
+        if (route?.Kind == "IngressRouteTCP" && !asTarget)
         {
             string? match = route.Root.Map("spec")?.Sequence("routes")?.OfType<YMap>().FirstOrDefault()?.Text("match");
             if (match is not null && match.Replace(" ", string.Empty) != "HostSNI(`*`)")
@@ -357,15 +406,26 @@ public sealed class ManifestImporter
             result.Warnings.Add($"The public port of {service} is set by Traefik's entry point '{entryPoint}', which {source} does not declare; assumed {publicPort}.");
         }
 
+        int targetPort = route is null ? targetPortOf(firstServicePort) : targetPortOf(BackendPort(route));
+        ProxyProtocolVersion proxyProtocol = route is null ? ProxyProtocolVersion.None : ProxyProtocolOf(route);
+        if (asTarget)
+        {
+            result.Targets.Add(new ServiceTarget(service.Namespace, service.Name, addresses, new[]
+            {
+                new ServicePortTarget(Routing.RouterProtocol.Tcp, false, entryPoint ?? TcpForward.DefaultEntryPoint(service.Name), publicPort, targetPort, proxyProtocol),
+            }));
+            return;
+        }
+
         var created = ExposeFactory.CreateForward(
             service.Name,
             publicPort,
             addresses,
-            route is null ? targetPortOf(firstServicePort) : targetPortOf(BackendPort(route)),
+            targetPort,
             service.Namespace,
             loadBalancer ? TcpForwardMode.LoadBalancer : TcpForwardMode.TraefikEntryPoint,
             entryPoint,
-            route is null ? ProxyProtocolVersion.None : ProxyProtocolOf(route),
+            proxyProtocol,
             route is null ? FlavorOf(service, service, null) : FlavorOf(service, route, null));
         Accept(service, created.Value, created.Errors);
     }

@@ -64,23 +64,27 @@ public sealed class ProxyRouteSet
     /// <summary>The routers served: an exposure writes one or two per protocol (exact names, wildcards).</summary>
     public int RouteCount => Backends.Count;
 
+    /// <summary>Builds the snapshot from model objects alone.</summary>
+    public static ProxyRouteSet? Build(IReadOnlyList<IExposeResource> resources, SniProxyOptions options, out IReadOnlyList<ClusterExposeException> errors) =>
+        Build(new ProxyRouteSource(resources), options, out errors);
+
     /// <summary>Builds the snapshot, or returns null with every reason the set cannot be served.</summary>
-    public static ProxyRouteSet? Build(IReadOnlyList<IExposeResource> resources, SniProxyOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    public static ProxyRouteSet? Build(ProxyRouteSource source, SniProxyOptions options, out IReadOnlyList<ClusterExposeException> errors)
     {
-        var problems = new List<ClusterExposeException>();
+        var problems = new List<ClusterExposeException>(source.Errors);
         errors = problems;
-        if (resources.Count == 0)
+        if (source.IsEmpty)
         {
             problems.Add(new ClusterExposeException(ErrorIds.NoProxyRoutes, ExposeErrorKind.InvalidArgument, "There is nothing to forward: no ExposedHost or TcpForward was given.", null));
             return null;
         }
 
         // A LoadBalancer forward is a port forward all the same; the proxy serves it as one.
-        var asRouted = resources.Select(r => r is TcpForward { Mode: TcpForwardMode.LoadBalancer } f
+        var asRouted = source.Resources.Select(r => r is TcpForward { Mode: TcpForwardMode.LoadBalancer } f
             ? new TcpForward(f.Name, f.Port, f.TargetAddress, f.TargetPort, f.Namespace, TcpForwardMode.TraefikEntryPoint, f.EntryPoint.Length > 0 ? f.EntryPoint : null, f.ProxyProtocol, f.Flavor)
             : r).ToList();
         var reading = new RouterReading();
-        IReadOnlyList<TraefikRouteObject> objects = RouterReader.FromResources(asRouted, reading, forLocalForwarding: true);
+        IReadOnlyList<TraefikRouteObject> objects = asRouted.Count > 0 ? RouterReader.FromResources(asRouted, reading, forLocalForwarding: true) : Array.Empty<TraefikRouteObject>();
         problems.AddRange(reading.Errors);
         if (problems.Count > 0)
         {
@@ -88,7 +92,7 @@ public sealed class ProxyRouteSet
         }
 
         RouterReader.ReadRouters(objects, TraefikVersion.V3, reading);
-        RouteTable table = RouteTable.Build(reading.Routers);
+        RouteTable table = RouteTable.Build(reading.Routers.Concat(source.Routers));
         foreach (CompiledRouter rejected in table.Rejected)
         {
             problems.Add(new ClusterExposeException(ErrorIds.InvalidRule, ExposeErrorKind.InvalidData, $"The rule of {rejected.Name} does not compile: {rejected.Diagnostics[0]}.", rejected.Name));
@@ -96,23 +100,18 @@ public sealed class ProxyRouteSet
 
         // Each router's backend is the one of the Service it names (namespace, name, and whether the
         // router is HTTP or TCP), not a convention about router names: an exposure may write several
-        // routes, and each is served.
+        // routes, a file any number, and each is served.
         var byService = new Dictionary<(string Namespace, string Service, RouterProtocol Protocol), ProxyBackend>();
         var listeners = new List<ListenerSpec>();
-        foreach (IExposeResource resource in asRouted)
+        foreach (ServiceTarget target in asRouted.Select(ServiceTarget.Of).Concat(source.Targets))
         {
-            switch (resource)
+            foreach (ServicePortTarget port in target.Ports)
             {
-                case ExposedHost host:
-                    byService[(host.Namespace, host.Name, RouterProtocol.Http)] = new ProxyBackend(Targets(host.TargetAddress, host.TargetHttpPort), ProxyProtocolVersion.None);
-                    byService[(host.Namespace, host.Name, RouterProtocol.Tcp)] = new ProxyBackend(Targets(host.TargetAddress, host.TargetHttpsPort), host.ProxyProtocol);
-                    listeners.Add(new ListenerSpec(ListenerKind.Http, host.HttpEntryPoint, options.HttpPort ?? host.HttpPort));
-                    listeners.Add(new ListenerSpec(ListenerKind.Tls, host.HttpsEntryPoint, options.HttpsPort ?? host.HttpsPort));
-                    break;
-                case TcpForward forward:
-                    byService[(forward.Namespace, forward.Name, RouterProtocol.Tcp)] = new ProxyBackend(Targets(forward.TargetAddress, forward.TargetPort), forward.ProxyProtocol);
-                    listeners.Add(new ListenerSpec(ListenerKind.Tcp, forward.EntryPoint, forward.Port + options.TcpPortOffset));
-                    break;
+                bool http = port.Protocol == RouterProtocol.Http;
+                byService[(target.Namespace, target.Name, port.Protocol)] = new ProxyBackend(Targets(target.Addresses, port.TargetPort), http ? ProxyProtocolVersion.None : port.ProxyProtocol);
+                listeners.Add(http ? new ListenerSpec(ListenerKind.Http, port.EntryPoint, options.HttpPort ?? port.PublicPort)
+                    : port.Tls ? new ListenerSpec(ListenerKind.Tls, port.EntryPoint, options.HttpsPort ?? port.PublicPort)
+                    : new ListenerSpec(ListenerKind.Tcp, port.EntryPoint, port.PublicPort + options.TcpPortOffset));
             }
         }
 
@@ -120,7 +119,10 @@ public sealed class ProxyRouteSet
         foreach (CompiledRouter router in table.Routers)
         {
             string routerNamespace = router.Name.Substring(0, Math.Max(0, router.Name.IndexOf('/')));
-            if (router.Definition.Service is string service && byService.TryGetValue((routerNamespace, service, router.Definition.Protocol), out ProxyBackend? backend))
+
+            // A router whose TLS Traefik would terminate is not served: the proxy passes bytes through.
+            if (router.Definition.Tls != RouterTls.Terminate && router.Definition.Service is string service
+                && byService.TryGetValue((routerNamespace, service, router.Definition.Protocol), out ProxyBackend? backend))
             {
                 backends[router.Name] = backend;
             }

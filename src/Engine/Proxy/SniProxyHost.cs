@@ -20,9 +20,9 @@ public static class SniProxyHost
     private static int lastId;
 
     /// <summary>Starts a proxy, or returns null with every reason it cannot start (nothing is left listening then).</summary>
-    public static SniProxyInfo? Start(IReadOnlyList<IExposeResource> resources, SniProxyOptions options, string? watchPath, out IReadOnlyList<ClusterExposeException> errors)
+    public static SniProxyInfo? Start(ProxyRouteSource source, SniProxyOptions options, string? watchPath, out IReadOnlyList<ClusterExposeException> errors)
     {
-        ProxyRouteSet? routes = ProxyRouteSet.Build(resources, options, out errors);
+        ProxyRouteSet? routes = ProxyRouteSet.Build(source, options, out errors);
         if (routes is null)
         {
             return null;
@@ -52,9 +52,9 @@ public static class SniProxyHost
     }
 
     /// <summary>What a start would listen on, for -WhatIf; null with the reasons when the routes do not build.</summary>
-    public static IReadOnlyList<string>? Plan(IReadOnlyList<IExposeResource> resources, SniProxyOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    public static IReadOnlyList<string>? Plan(ProxyRouteSource source, SniProxyOptions options, out IReadOnlyList<ClusterExposeException> errors)
     {
-        ProxyRouteSet? routes = ProxyRouteSet.Build(resources, options, out errors);
+        ProxyRouteSet? routes = ProxyRouteSet.Build(source, options, out errors);
         if (routes is null)
         {
             return null;
@@ -73,10 +73,10 @@ public static class SniProxyHost
     public static SniProxyInfo Describe(int id) => Find(id).Server.Describe();
 
     /// <summary>Swaps in new routes; a set that does not build (or needs a port that cannot be had) changes nothing.</summary>
-    public static SniProxyInfo? Update(int id, IReadOnlyList<IExposeResource> resources, out IReadOnlyList<ClusterExposeException> errors)
+    public static SniProxyInfo? Update(int id, ProxyRouteSource source, out IReadOnlyList<ClusterExposeException> errors)
     {
         Running running = Find(id);
-        ProxyRouteSet? routes = ProxyRouteSet.Build(resources, running.Options, out errors);
+        ProxyRouteSet? routes = ProxyRouteSet.Build(source, running.Options, out errors);
         if (routes is null)
         {
             ProxyLog.ReloadRejected(running.Server.Logger, string.Join(" ", errors.Select(e => e.Message)));
@@ -105,11 +105,6 @@ public static class SniProxyHost
         Proxies.TryRemove(id, out _);
         return running.Server.Describe();
     }
-
-    /// <summary>Reads a routes file: ClusterExpose manifests (or any the importer reads) as model objects.</summary>
-    public static ImportResult ReadRoutesFile(string path) => ReadRoutesText(File.ReadAllText(path), path);
-
-    public static ImportResult ReadRoutesText(string yaml, string source) => ManifestImporter.Import(yaml, source);
 
     private static Running Find(int id) =>
         Proxies.TryGetValue(id, out Running? running)
@@ -158,14 +153,14 @@ public static class SniProxyHost
         {
             try
             {
-                ImportResult imported = ReadRoutesFile(path);
-                if (imported.Errors.Count > 0)
+                ProxyRouteSource read = ProxyRouteSource.ReadFile(path);
+                if (read.Errors.Count > 0)
                 {
-                    ProxyLog.ReloadRejected(Server.Logger, string.Join(" ", imported.Errors.Select(e => e.Message)));
+                    ProxyLog.ReloadRejected(Server.Logger, string.Join(" ", read.Errors.Select(e => e.Message)));
                     return;
                 }
 
-                Update(Server.Id, imported.Resources, out _);
+                Update(Server.Id, read, out _);
             }
             catch (Exception exception) when (exception is ClusterExposeException or IOException or UnauthorizedAccessException)
             {

@@ -68,6 +68,12 @@ public static class RouterReader
             return Array.Empty<TraefikRouteObject>();
         }
 
+        return FindRouteObjects(documents, source, into);
+    }
+
+    /// <summary>The Traefik route objects among documents already read from <paramref name="source"/>.</summary>
+    public static IReadOnlyList<TraefikRouteObject> FindRouteObjects(IReadOnlyList<YNode> documents, string source, RouterReading into)
+    {
         var found = new List<TraefikRouteObject>();
         int skipped = 0;
         foreach (YMap root in Flatten(documents))

@@ -29,13 +29,16 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
     /// <summary>What the proxy was started with.</summary>
     public IReadOnlyList<IExposeResource> Resources { get; }
 
-    public static ProxyUnderTest Start(IReadOnlyList<IExposeResource> resources, Action<SniProxyOptions>? configure = null)
+    public static ProxyUnderTest Start(IReadOnlyList<IExposeResource> resources, Action<SniProxyOptions>? configure = null) =>
+        Start(new ProxyRouteSource(resources), configure);
+
+    public static ProxyUnderTest Start(ProxyRouteSource source, Action<SniProxyOptions>? configure = null)
     {
         var options = new SniProxyOptions { ListenAddresses = new[] { IPAddress.Loopback }, HttpPort = 0, HttpsPort = 0 };
         configure?.Invoke(options);
-        ProxyRouteSet routes = ProxyRouteSet.Build(resources, options, out IReadOnlyList<ClusterExposeException> errors)
+        ProxyRouteSet routes = ProxyRouteSet.Build(source, options, out IReadOnlyList<ClusterExposeException> errors)
             ?? throw new InvalidOperationException(string.Join("; ", errors.Select(e => e.Message)));
-        return new ProxyUnderTest(SniProxyServer.Start(Interlocked.Increment(ref nextId), routes, options, new RecentEventsLogger(500, LogLevel.Debug)), resources);
+        return new ProxyUnderTest(SniProxyServer.Start(Interlocked.Increment(ref nextId), routes, options, new RecentEventsLogger(500, LogLevel.Debug)), source.Resources);
     }
 
     public int Port(ListenerKind kind, string? entryPoint = null) =>

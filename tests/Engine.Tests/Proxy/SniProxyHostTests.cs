@@ -26,7 +26,7 @@ public sealed class SniProxyHostTests
         ExposedHost home = ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, 8080, 8443);
         ExposedHost nas = ProxyUnderTest.Host("nas", new[] { "nas.example.top" }, 8080, 8443);
         File.WriteAllText(file, Yaml(home));
-        SniProxyInfo started = SniProxyHost.Start(new IExposeResource[] { home }, Loopback, file, out IReadOnlyList<ClusterExposeException> errors)!;
+        SniProxyInfo started = SniProxyHost.Start(new ProxyRouteSource(new IExposeResource[] { home }), Loopback, file, out IReadOnlyList<ClusterExposeException> errors)!;
         try
         {
             Assert.Empty(errors);
@@ -55,7 +55,7 @@ public sealed class SniProxyHostTests
         {
             var options = new SniProxyOptions { ListenAddresses = new[] { IPAddress.Loopback }, HttpPort = 0, HttpsPort = ((IPEndPoint)taken.LocalEndpoint).Port };
             int before = SniProxyHost.List().Count;
-            Assert.Null(SniProxyHost.Start(new IExposeResource[] { ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, 1, 2) }, options, null, out IReadOnlyList<ClusterExposeException> errors));
+            Assert.Null(SniProxyHost.Start(new ProxyRouteSource(new IExposeResource[] { ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, 1, 2) }), options, null, out IReadOnlyList<ClusterExposeException> errors));
             Assert.Equal("ListenFailed", Assert.Single(errors).ErrorId);
             Assert.Equal(before, SniProxyHost.List().Count);
         }
