@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
-using ClusterExpose.Engine.Manifests;
 using ClusterExpose.Engine.Proxy;
 
 namespace ClusterExpose.Commands;

@@ -61,9 +61,9 @@ public sealed class ProxyRouteSource
         }
 
         var reading = new RouterReading();
-        IReadOnlyList<TraefikRouteObject> objects = RouterReader.FindRouteObjects(documents, source, reading);
+        IReadOnlyList<TraefikRouteObject> objects = RouterReader.FindRouteObjects(documents, source);
         RouterReader.ReadRouters(objects, RouterReader.InferVersion(objects, imported.Resources), reading);
-        read.Warnings.AddRange(reading.Warnings.Where(w => !w.Contains("holds no IngressRoute", System.StringComparison.Ordinal)));
+        read.Warnings.AddRange(reading.Warnings);
         read.Errors.AddRange(reading.Errors);
         foreach (RouterDefinition router in reading.Routers)
         {

@@ -68,14 +68,22 @@ public static class RouterReader
             return Array.Empty<TraefikRouteObject>();
         }
 
-        return FindRouteObjects(documents, source, into);
+        IReadOnlyList<TraefikRouteObject> found = Find(documents, source, out int skipped);
+        if (found.Count == 0)
+        {
+            into.Warnings.Add($"{source} holds no IngressRoute or IngressRouteTCP objects" + (skipped > 0 ? $" ({skipped} other object(s) skipped)." : "."));
+        }
+
+        return found;
     }
 
-    /// <summary>The Traefik route objects among documents already read from <paramref name="source"/>.</summary>
-    public static IReadOnlyList<TraefikRouteObject> FindRouteObjects(IReadOnlyList<YNode> documents, string source, RouterReading into)
+    /// <summary>The Traefik route objects among documents already read from <paramref name="source"/>; other kinds are not counted.</summary>
+    public static IReadOnlyList<TraefikRouteObject> FindRouteObjects(IReadOnlyList<YNode> documents, string source) => Find(documents, source, out _);
+
+    private static IReadOnlyList<TraefikRouteObject> Find(IReadOnlyList<YNode> documents, string source, out int skipped)
     {
         var found = new List<TraefikRouteObject>();
-        int skipped = 0;
+        skipped = 0;
         foreach (YMap root in Flatten(documents))
         {
             TraefikRouteObject? route = AsRouteObject(root, source, $"{source}:{root.Line}");
@@ -87,11 +95,6 @@ public static class RouterReader
             {
                 found.Add(route);
             }
-        }
-
-        if (found.Count == 0)
-        {
-            into.Warnings.Add($"{source} holds no IngressRoute or IngressRouteTCP objects" + (skipped > 0 ? $" ({skipped} other object(s) skipped)." : "."));
         }
 
         return found;
