@@ -1,7 +1,10 @@
 using System;
 using System.Collections.Generic;
 using System.Management.Automation;
-using ClusterExpose.Engine.Proxy;
+using System.Threading;
+using ClusterExpose.Commands.Completion;
+using ClusterExpose.Engine.Cluster;
+using ClusterExpose.Engine.Routing;
 
 namespace ClusterExpose.Commands;
 
@@ -9,7 +12,7 @@ namespace ClusterExpose.Commands;
 public abstract class SniProxyRoutesCmdlet : ClusterExposeCmdlet
 {
     private protected readonly List<IExposeResource> Resources = new();
-    private readonly ProxyRouteSource fileRoutes = new();
+    private readonly RouteSource fileRoutes = new();
     private protected bool InputRejected;
 
     [Parameter(ValueFromPipeline = true)]
@@ -25,7 +28,20 @@ public abstract class SniProxyRoutesCmdlet : ClusterExposeCmdlet
     [SupportsWildcards]
     public string[] Path { get; set; } = Array.Empty<string>();
 
+    /// <summary>Also serve every IngressRoute and IngressRouteTCP of the cluster (implied by -Context and -KubeConfig), joined to the Services they name.</summary>
+    [Parameter]
+    public SwitchParameter Cluster { get; set; }
+
+    [Parameter]
+    [ArgumentCompleter(typeof(KubeContextCompleter))]
+    public string? Context { get; set; }
+
+    [Parameter]
+    public string? KubeConfig { get; set; }
+
     private protected List<string> RouteFiles { get; } = new();
+
+    private protected CancellationTokenSource Cancellation { get; } = new();
 
     protected override void BeginProcessing()
     {
@@ -39,15 +55,8 @@ public abstract class SniProxyRoutesCmdlet : ClusterExposeCmdlet
                 continue;
             }
 
-            ProxyRouteSource read = ProxyRouteSource.ReadText(text, file);
-            foreach (string warning in read.Warnings)
-            {
-                WriteWarning(warning);
-            }
-
-            WriteErrors(read.Errors);
-            InputRejected |= read.Errors.Count > 0;
-            fileRoutes.Add(read);
+            // Problems are said once, when the routes are loaded for serving.
+            fileRoutes.Add(Engine.Routing.RouteSource.FromText(text, file));
         }
 
         InputRejected |= Path.Length > 0 && RouteFiles.Count == 0;
@@ -58,11 +67,21 @@ public abstract class SniProxyRoutesCmdlet : ClusterExposeCmdlet
         InputRejected |= !CollectInput(InputObject, Resources);
     }
 
-    /// <summary>Everything to serve: the pipeline's objects and the routes files, read as written.</summary>
-    private protected ProxyRouteSource RouteSource()
+    protected override void StopProcessing() => Cancellation.Cancel();
+
+    /// <summary>Everything to serve: the pipeline's objects, the routes files and the cluster's routes, read as written.</summary>
+    private protected RouteSource RouteSource()
     {
-        var source = new ProxyRouteSource(Resources);
+        var source = new RouteSource(Resources);
         source.Add(fileRoutes);
+        if (Cluster.IsPresent || Context is not null || KubeConfig is not null)
+        {
+            using ClusterSession session = OpenSession(KubeConfig, Context, null, Cancellation.Token);
+            ClusterRouteApis apis = Required(session, () => ClusterDiscovery.Discover(session));
+            source.Add(Required(session, () => ClusterRoutes.Read(session, apis, withBackends: true)));
+            ShowWarnings(session);
+        }
+
         return source;
     }
 }

@@ -24,6 +24,11 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
     [Parameter]
     public string[] ListenAddress { get; set; } = Array.Empty<string>();
 
+    /// <summary>The Traefik version whose reading of the routes files is served; by default v2 only when every file says v2.</summary>
+    [Parameter]
+    [TraefikVersionTransformation]
+    public TraefikVersion? TraefikVersion { get; set; }
+
     [Parameter]
     [ValidateRange(0, 65535)]
     public int? HttpPort { get; set; }
@@ -91,20 +96,25 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
             return;
         }
 
-        ProxyRouteSource source = RouteSource();
-        IReadOnlyList<string>? plan = SniProxyHost.Plan(source, options, out IReadOnlyList<ClusterExposeException> planErrors);
-        if (plan is null)
+        // Loaded and checked once: what -WhatIf describes is the set a start serves.
+        ProxyRouteSet? routes = SniProxyHost.Prepare(RouteSource(), options, out IReadOnlyList<ClusterExposeException> loadErrors);
+        if (routes is null)
         {
-            WriteErrors(planErrors);
+            WriteErrors(loadErrors);
             return;
         }
 
-        if (!ShouldProcess(string.Join("; ", plan), "Start SNI proxy"))
+        foreach (string warning in routes.Warnings)
+        {
+            WriteWarning(warning);
+        }
+
+        if (!ShouldProcess(string.Join("; ", SniProxyHost.Plan(routes, options)), "Start SNI proxy"))
         {
             return;
         }
 
-        SniProxyInfo? started = SniProxyHost.Start(source, options, Watch.IsPresent ? RouteFiles[0] : null, out IReadOnlyList<ClusterExposeException> errors);
+        SniProxyInfo? started = SniProxyHost.Start(routes, options, Watch.IsPresent ? RouteFiles[0] : null, out IReadOnlyList<ClusterExposeException> errors);
         if (started is null)
         {
             WriteErrors(errors);
@@ -127,7 +137,11 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
         }
     }
 
-    protected override void StopProcessing() => stopRequested.Set();
+    protected override void StopProcessing()
+    {
+        base.StopProcessing();
+        stopRequested.Set();
+    }
 
     private SniProxyOptions? BuildOptions()
     {
@@ -146,6 +160,7 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
         return new SniProxyOptions
         {
             ListenAddresses = addresses,
+            TraefikVersion = TraefikVersion,
             HttpPort = HttpPort,
             HttpsPort = HttpsPort,
             HandshakeTimeout = TimeSpan.FromSeconds(HandshakeTimeoutSec),

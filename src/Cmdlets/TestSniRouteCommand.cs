@@ -180,7 +180,7 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
 
     protected override void StopProcessing() => stopping.Cancel();
 
-    private IReadOnlyList<TraefikRouteObject> ReadCluster()
+    private RouteSource ReadCluster()
     {
         using ClusterSession session = OpenSession(KubeConfig, Context, null, stopping.Token);
         ClusterRouteApis apis = Required(session, () => ClusterDiscovery.Discover(session));
@@ -189,30 +189,29 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
             WriteWarning($"The cluster at {session.Server} serves no Traefik routes ({apis.Describe()}).");
         }
 
-        IReadOnlyList<TraefikRouteObject> routes = Required(session, () => ClusterRoutes.Read(session, apis));
+        RouteSource routes = Required(session, () => ClusterRoutes.Read(session, apis, withBackends: false));
         ShowWarnings(session);
         return routes;
     }
 
     private RouteTable? BuildTable()
     {
-        var reading = new RouterReading();
-        var fileRoutes = new List<TraefikRouteObject>();
+        var source = new RouteSource(resources);
         foreach (string file in ResolveManifestFiles(Path, literal: false))
         {
             string? text = ReadManifestFile(file);
             if (text is not null)
             {
-                fileRoutes.AddRange(RouterReader.FindRouteObjects(text, file, reading));
+                source.Add(RouteSource.FromText(text, file));
             }
         }
 
         if (Cluster.IsPresent || Context is not null || KubeConfig is not null)
         {
-            fileRoutes.AddRange(ReadCluster());
+            source.Add(ReadCluster());
         }
 
-        RouterReader.ReadAll(fileRoutes, resources, TraefikVersion, reading);
+        LoadedRoutes reading = source.Load(RouteUse.Deciding, TraefikVersion);
         foreach (string warning in reading.Warnings)
         {
             WriteWarning(warning);
@@ -234,7 +233,7 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
             return null;
         }
 
-        return RouteTable.Build(reading.Routers);
+        return reading.Table;
     }
 
     private IReadOnlyList<string> EntryPointsToAsk(RouteTable table)

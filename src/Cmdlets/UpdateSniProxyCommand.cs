@@ -28,15 +28,26 @@ public sealed class UpdateSniProxyCommand : SniProxyRoutesCmdlet
             return;
         }
 
-        ProxyRouteSource source = RouteSource();
-        if (!ShouldProcess($"SNI proxy {Id}", $"Replace its routes with {source.Resources.Count} exposure(s)" + (source.Routers.Count > 0 ? $" and {source.Routers.Count} router(s) from files" : string.Empty)))
-        {
-            return;
-        }
-
         try
         {
-            SniProxyInfo? updated = SniProxyHost.Update(Id, source, out IReadOnlyList<ClusterExposeException> errors);
+            ProxyRouteSet? routes = SniProxyHost.Prepare(Id, RouteSource(), out IReadOnlyList<ClusterExposeException> loadErrors);
+            if (routes is null)
+            {
+                WriteErrors(loadErrors);
+                return;
+            }
+
+            foreach (string warning in routes.Warnings)
+            {
+                WriteWarning(warning);
+            }
+
+            if (!ShouldProcess($"SNI proxy {Id}", $"Replace its routes with {routes.RouteCount}: {string.Join(", ", routes.Served)}"))
+            {
+                return;
+            }
+
+            SniProxyInfo? updated = SniProxyHost.Update(Id, routes, out IReadOnlyList<ClusterExposeException> errors);
             WriteErrors(errors);
             if (updated is not null && PassThru.IsPresent)
             {

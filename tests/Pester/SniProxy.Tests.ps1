@@ -84,6 +84,47 @@ Describe 'The lifecycle' {
     }
 }
 
+Describe 'Serving the routes of a cluster' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'FakeApi.ps1')
+        # The FAKE API server of tests/FakeKubeApi (no cluster can run here), answering as the recorded kube-apiserver does.
+        $fake = Start-FakeApi
+    }
+    AfterAll {
+        Get-SniProxy | Stop-SniProxy -DrainTimeoutSec 0
+        Stop-FakeApi $fake
+    }
+
+    It 'forwards by Host to the Service a hand-made IngressRoute names, where Test-SniRoute says it goes' {
+        $backend = Start-HttpBackend blog
+        # Objects another tool made: a rule the model cannot say (any depth), a Service and its EndpointSlice on 127.0.0.1.
+        Invoke-Fake $fake 'seed' @{ apiVersion = 'traefik.io/v1alpha1'; kind = 'IngressRoute'; metadata = @{ name = 'blog'; namespace = 'default' }
+            spec = @{ entryPoints = @('web'); routes = @(@{ match = 'Host(`blog.kl.test`) || HostRegexp(`^.+\.blog\.kl\.test$`)'; services = @(@{ name = 'blog'; port = 80 }) }) } } | Out-Null
+        Invoke-Fake $fake 'seed' @{ apiVersion = 'v1'; kind = 'Service'; metadata = @{ name = 'blog'; namespace = 'default' }; spec = @{ ports = @(@{ name = 'http'; port = 80 }) } } | Out-Null
+        Invoke-Fake $fake 'seed' @{ apiVersion = 'discovery.k8s.io/v1'; kind = 'EndpointSlice'; metadata = @{ name = 'blog-1'; namespace = 'default'; labels = @{ 'kubernetes.io/service-name' = 'blog' } }
+            addressType = 'IPv4'; endpoints = @(@{ addresses = @('127.0.0.1') }); ports = @(@{ name = 'http'; port = $backend.Port }) } | Out-Null
+
+        (Test-SniRoute -Hostname a.b.blog.kl.test -KubeConfig $fake.KubeConfig -EntryPoint web).Router | Should -Be 'default/blog'
+        $proxy = Start-SniProxy -KubeConfig $fake.KubeConfig -ListenAddress 127.0.0.1 -HttpPort 0 -HttpsPort 0
+        $proxy.Routes.Router | Should -Be 'default/blog'
+        $proxy.Routes.Backend | Should -Be "127.0.0.1:$($backend.Port)"
+
+        $httpPort = [System.Net.IPEndPoint]::Parse(($proxy.Listeners | Where-Object Kind -EQ Http).Endpoint).Port
+        $answer = & curl -s --max-time 10 --resolve "a.b.blog.kl.test:${httpPort}:127.0.0.1" "http://a.b.blog.kl.test:$httpPort/"
+        $answer | Should -Be "blog a.b.blog.kl.test:$httpPort"
+        $backend.Job | Wait-Job -Timeout 10 | Remove-Job
+    }
+
+    It 'refuses to start with a clear error when the cluster cannot be reached, and listens on nothing' {
+        $before = @(Get-SniProxy).Count
+        $config = Join-Path $TestDrive 'unreachable'
+        (Get-Content $fake.KubeConfig -Raw) -replace 'https://127\.0\.0\.1:\d+', "https://127.0.0.1:$(Get-FreePort)" | Set-Content $config
+        { Start-SniProxy -KubeConfig $config -ListenAddress 127.0.0.1 -HttpPort 0 -HttpsPort 0 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'ClusterUnreachable,ClusterExpose.Commands.StartSniProxyCommand'
+        @(Get-SniProxy).Count | Should -Be $before
+    }
+}
+
 Describe 'ConvertTo-SniProxyManifest' {
     It 'renders the proxy as a DaemonSet on host ports with its routes in a ConfigMap' {
         $yaml = New-ExposedHost k65 kl.example.top 10.21.22.65 -IncludeSubdomains | Add-TcpForward pg 5432 10.21.22.70 | ConvertTo-SniProxyManifest -Namespace edge

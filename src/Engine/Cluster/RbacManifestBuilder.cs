@@ -98,14 +98,18 @@ public static class RbacManifestBuilder
             // Traefik routes with every IngressRoute of every namespace, so Test-SniRoute lists them all,
             // in both API groups: a cluster may still serve the old one beside traefik.io, and the
             // reader lists every group the cluster serves. Listing is all it does.
+            // Start-SniProxy -Context also lists the Services the routes name and their EndpointSlices,
+            // which say where each route leads.
             var listRoutes = new YSequence();
             foreach (string group in new[] { ManifestConventions.TraefikApiGroup, ManifestConventions.LegacyTraefikApiGroup })
             {
                 listRoutes.Add(Rule(group, new[] { "ingressroutes", "ingressroutetcps" }, new[] { "list" }));
             }
 
+            listRoutes.Add(Rule("", new[] { "services" }, new[] { "list" }));
+            listRoutes.Add(Rule("discovery.k8s.io", new[] { "endpointslices" }, new[] { "list" }));
             AddRoleAndBinding(documents, options, options.Name + "-route-reader", null, listRoutes,
-                "Test-SniRoute -Context: every IngressRoute and IngressRouteTCP of the cluster, read-only.");
+                "Test-SniRoute -Context and Start-SniProxy -Context: every IngressRoute and IngressRouteTCP of the cluster, and the Services and EndpointSlices they lead to, read-only.");
         }
 
         return documents;

@@ -144,7 +144,7 @@ internal sealed class ProxyConnection : IRelayObserver
 
             ProxyRouteSet routes = server.Routes;
             RouteSelection selection = routes.Table.Select(spec.EntryPoint, query, tls: spec.Kind == ListenerKind.Tls);
-            if (selection.Router is null || selection.Conditional || !routes.Backends.TryGetValue(selection.Router.Name, out ProxyBackend? target))
+            if (selection.Router?.Definition.Backend is not RouteBackend target || selection.Conditional)
             {
                 await RejectAsync(spec.Kind == ListenerKind.Tcp ? RejectionReason.NoRoute : query.ServerName.Length == 0 ? RejectionReason.NoServerName : RejectionReason.UnknownName).ConfigureAwait(false);
                 return;
@@ -293,7 +293,7 @@ internal sealed class ProxyConnection : IRelayObserver
     }
 
     /// <summary>Connects to one of the route's targets; null on success (the socket is in <see cref="backend"/>), else why not.</summary>
-    private async Task<RejectionReason?> ConnectAsync(ProxyBackend target)
+    private async Task<RejectionReason?> ConnectAsync(RouteBackend target)
     {
         RejectionReason failure = RejectionReason.BackendUnavailable;
         int start = target.Targets.Count > 1 ? (int)((uint)Environment.TickCount % (uint)target.Targets.Count) : 0;
@@ -327,7 +327,7 @@ internal sealed class ProxyConnection : IRelayObserver
     }
 
     /// <summary>Sends the backend the PROXY header the route asks for and the bytes read to route; false when the backend failed.</summary>
-    private async Task<bool> SendOpeningAsync(Socket backendSocket, ProxyBackend target, byte[]? peeked, int peekedLength, RouteCounters counters)
+    private async Task<bool> SendOpeningAsync(Socket backendSocket, RouteBackend target, byte[]? peeked, int peekedLength, RouteCounters counters)
     {
         if (target.ProxyProtocol != ProxyProtocolVersion.None && clientEndPoint is not null && client.LocalEndPoint is IPEndPoint local)
         {

@@ -5,7 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
-using ClusterExpose.Engine.Manifests;
+using ClusterExpose.Engine.Routing;
 using ClusterExpose.Engine.Validation;
 
 namespace ClusterExpose.Engine.Proxy;
@@ -19,15 +19,30 @@ public static class SniProxyHost
     private static readonly ConcurrentDictionary<int, Running> Proxies = new();
     private static int lastId;
 
-    /// <summary>Starts a proxy, or returns null with every reason it cannot start (nothing is left listening then).</summary>
-    public static SniProxyInfo? Start(ProxyRouteSource source, SniProxyOptions options, string? watchPath, out IReadOnlyList<ClusterExposeException> errors)
+    /// <summary>
+    /// Loads and checks the routes a start would serve, or returns null with every reason they cannot
+    /// be served; the set returned is the one <see cref="Plan"/> describes and <see cref="Start"/> serves.
+    /// </summary>
+    public static ProxyRouteSet? Prepare(RouteSource source, SniProxyOptions options, out IReadOnlyList<ClusterExposeException> errors) =>
+        ProxyRouteSet.Build(source, options, out errors);
+
+    /// <summary>Loads routes for a running proxy, with its options (ports, Traefik version); a set that does not build is logged as a rejected reload.</summary>
+    public static ProxyRouteSet? Prepare(int id, RouteSource source, out IReadOnlyList<ClusterExposeException> errors)
     {
-        ProxyRouteSet? routes = ProxyRouteSet.Build(source, options, out errors);
+        Running running = Find(id);
+        ProxyRouteSet? routes = ProxyRouteSet.Build(source, running.Options, out errors);
         if (routes is null)
         {
-            return null;
+            ProxyLog.ReloadRejected(running.Server.Logger, string.Join(" ", errors.Select(e => e.Message)));
         }
 
+        return routes;
+    }
+
+    /// <summary>Starts a proxy serving <paramref name="routes"/>, or returns null with the reason it cannot start (nothing is left listening then).</summary>
+    public static SniProxyInfo? Start(ProxyRouteSet routes, SniProxyOptions options, string? watchPath, out IReadOnlyList<ClusterExposeException> errors)
+    {
+        errors = Array.Empty<ClusterExposeException>();
         int id = Interlocked.Increment(ref lastId);
         SniProxyServer server;
         try
@@ -51,19 +66,13 @@ public static class SniProxyHost
         return server.Describe();
     }
 
-    /// <summary>What a start would listen on, for -WhatIf; null with the reasons when the routes do not build.</summary>
-    public static IReadOnlyList<string>? Plan(ProxyRouteSource source, SniProxyOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    /// <summary>What a start would listen on and serve, for -WhatIf.</summary>
+    public static IReadOnlyList<string> Plan(ProxyRouteSet routes, SniProxyOptions options)
     {
-        ProxyRouteSet? routes = ProxyRouteSet.Build(source, options, out errors);
-        if (routes is null)
-        {
-            return null;
-        }
-
         IReadOnlyList<System.Net.IPAddress> addresses = options.EffectiveListenAddresses;
         return routes.Listeners
             .SelectMany(l => addresses.Select(a => $"{l.Kind} on {new System.Net.IPEndPoint(a, l.Port)} (entry point '{l.EntryPoint}')"))
-            .Append($"{routes.RouteCount} routes: {string.Join(", ", routes.Backends.Keys.OrderBy(k => k, StringComparer.Ordinal))}")
+            .Append($"{routes.RouteCount} routes: {string.Join(", ", routes.Served)}")
             .ToList();
     }
 
@@ -72,17 +81,11 @@ public static class SniProxyHost
 
     public static SniProxyInfo Describe(int id) => Find(id).Server.Describe();
 
-    /// <summary>Swaps in new routes; a set that does not build (or needs a port that cannot be had) changes nothing.</summary>
-    public static SniProxyInfo? Update(int id, ProxyRouteSource source, out IReadOnlyList<ClusterExposeException> errors)
+    /// <summary>Swaps in new routes (from <see cref="Prepare(int, RouteSource, out IReadOnlyList{ClusterExposeException})"/>); a set that needs a port that cannot be had changes nothing.</summary>
+    public static SniProxyInfo? Update(int id, ProxyRouteSet routes, out IReadOnlyList<ClusterExposeException> errors)
     {
+        errors = Array.Empty<ClusterExposeException>();
         Running running = Find(id);
-        ProxyRouteSet? routes = ProxyRouteSet.Build(source, running.Options, out errors);
-        if (routes is null)
-        {
-            ProxyLog.ReloadRejected(running.Server.Logger, string.Join(" ", errors.Select(e => e.Message)));
-            return null;
-        }
-
         try
         {
             running.Server.Reload(routes);
@@ -153,14 +156,14 @@ public static class SniProxyHost
         {
             try
             {
-                ProxyRouteSource read = ProxyRouteSource.ReadFile(path);
-                if (read.Errors.Count > 0)
+                ProxyRouteSet? routes = ProxyRouteSet.Build(RouteSource.FromFile(path), Options, out IReadOnlyList<ClusterExposeException> errors);
+                if (routes is null)
                 {
-                    ProxyLog.ReloadRejected(Server.Logger, string.Join(" ", read.Errors.Select(e => e.Message)));
+                    ProxyLog.ReloadRejected(Server.Logger, string.Join(" ", errors.Select(e => e.Message)));
                     return;
                 }
 
-                Update(Server.Id, read, out _);
+                Update(Server.Id, routes, out _);
             }
             catch (Exception exception) when (exception is ClusterExposeException or IOException or UnauthorizedAccessException)
             {

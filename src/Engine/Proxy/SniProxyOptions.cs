@@ -10,6 +10,9 @@ public sealed class SniProxyOptions
     /// <summary>Where to listen; empty means every address (IPv6 any, dual-stack, or IPv4 any where IPv6 is off).</summary>
     public IReadOnlyList<IPAddress> ListenAddresses { get; set; } = Array.Empty<IPAddress>();
 
+    /// <summary>The Traefik version that reads routes files and clusters; null: what the sources say (v2 only when all say v2).</summary>
+    public ClusterExpose.TraefikVersion? TraefikVersion { get; set; }
+
     /// <summary>The addresses actually listened on: the configured ones, or every address (dual-stack where IPv6 exists).</summary>
     public IReadOnlyList<IPAddress> EffectiveListenAddresses =>
         ListenAddresses.Count > 0 ? ListenAddresses

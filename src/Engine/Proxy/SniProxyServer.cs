@@ -185,13 +185,13 @@ public sealed class SniProxyServer
         }
 
         ProxyRouteSet current = Routes;
-        var routeInfos = current.Backends.Select(b =>
+        var routeInfos = current.Table.Routers.Where(r => r.Definition.Backend is not null).Select(r =>
         {
-            RouteCounters c = Counters.Route(b.Key);
+            RouteCounters c = Counters.Route(r.Name);
             return new SniProxyRouteInfo
             {
-                Router = b.Key,
-                Backend = b.Value.ToString(),
+                Router = r.Name,
+                Backend = r.Definition.Backend!.ToString(),
                 ActiveConnections = c.Active,
                 TotalConnections = c.Total,
                 BytesFromClients = c.FromClients,

@@ -12,21 +12,19 @@ public static class RouteCatalog
     /// <summary>Reads the routes of model objects and manifest files; unreadable files are skipped (completion never fails).</summary>
     public static (IReadOnlyList<string> Hostnames, IReadOnlyList<string> EntryPoints) Read(IEnumerable<string> files, IReadOnlyList<IExposeResource> resources)
     {
-        var reading = new RouterReading();
-        var objects = new List<TraefikRouteObject>();
+        var source = new RouteSource(resources);
         foreach (string file in files)
         {
             try
             {
-                objects.AddRange(RouterReader.FindRouteObjects(File.ReadAllText(file), file, reading));
+                source.Add(RouteSource.FromFile(file));
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or ArgumentException)
             {
             }
         }
 
-        RouterReader.ReadAll(objects, resources, null, reading);
-        RouteTable table = RouteTable.Build(reading.Routers);
+        RouteTable table = source.Load(RouteUse.Deciding).Table;
         var names = new SortedSet<string>(StringComparer.Ordinal);
         foreach (CompiledRouter router in table.Routers)
         {

@@ -35,6 +35,9 @@ public sealed class RouterDefinition
     /// <summary><c>namespace/name</c>, with <c>#n</c> when the resource has several routes.</summary>
     public string Name { get; }
 
+    /// <summary>The namespace of the route object: the one its Service is looked up in.</summary>
+    public string Namespace => Name.Substring(0, Math.Max(0, Name.IndexOf('/')));
+
     public RouterProtocol Protocol { get; }
 
     /// <summary>Empty means every entry point, as Traefik does for a route that names none.</summary>
@@ -55,6 +58,16 @@ public sealed class RouterDefinition
 
     /// <summary>Where the router was read from, for messages.</summary>
     public string? Source { get; }
+
+    /// <summary>The middlewares the route names; Traefik applies them, a forwarder of bytes cannot.</summary>
+    public IReadOnlyList<string> Middlewares { get; init; } = Array.Empty<string>();
+
+    /// <summary>Where the router's connections go, when its source names the Service's addresses; null otherwise.</summary>
+    public RouteBackend? Backend { get; private init; }
+
+    /// <summary>The same router, leading to <paramref name="backend"/>.</summary>
+    public RouterDefinition WithBackend(RouteBackend backend) =>
+        new(Name, Protocol, EntryPoints, Rule, Syntax, ExplicitPriority, Tls, Service, Port, Source) { Middlewares = Middlewares, Backend = backend };
 
     public bool IsOn(string entryPoint) => EntryPoints.Count == 0 || Contains(EntryPoints, entryPoint);
 

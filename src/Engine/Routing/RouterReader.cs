@@ -58,56 +58,19 @@ public static class RouterReader
     private const string IngressRouteKind = "IngressRoute";
     private const string IngressRouteTcpKind = "IngressRouteTCP";
 
-    /// <summary>Finds the Traefik route objects of a YAML stream; other kinds are counted, not read.</summary>
-    public static IReadOnlyList<TraefikRouteObject> FindRouteObjects(string yaml, string source, RouterReading into)
-    {
-        IReadOnlyList<YNode> documents = YamlText.Read(yaml, out string? syntaxError);
-        if (syntaxError is not null)
-        {
-            into.Errors.Add(new ClusterExposeException(ErrorIds.ManifestSyntaxError, ExposeErrorKind.InvalidData, $"{source} is not valid YAML: {syntaxError}", source));
-            return Array.Empty<TraefikRouteObject>();
-        }
-
-        IReadOnlyList<TraefikRouteObject> found = Find(documents, source, out int skipped);
-        if (found.Count == 0)
-        {
-            into.Warnings.Add($"{source} holds no IngressRoute or IngressRouteTCP objects" + (skipped > 0 ? $" ({skipped} other object(s) skipped)." : "."));
-        }
-
-        return found;
-    }
-
-    /// <summary>The Traefik route objects among documents already read from <paramref name="source"/>; other kinds are not counted.</summary>
-    public static IReadOnlyList<TraefikRouteObject> FindRouteObjects(IReadOnlyList<YNode> documents, string source) => Find(documents, source, out _);
-
-    private static IReadOnlyList<TraefikRouteObject> Find(IReadOnlyList<YNode> documents, string source, out int skipped)
+    /// <summary>
+    /// The Traefik route objects among documents read from <paramref name="source"/> (a file, whose
+    /// objects are found by line, or a cluster, whose objects are found by name); other kinds are left
+    /// to the manifest importer.
+    /// </summary>
+    public static IReadOnlyList<TraefikRouteObject> FindRouteObjects(IReadOnlyList<YNode> documents, string source)
     {
         var found = new List<TraefikRouteObject>();
-        skipped = 0;
         foreach (YMap root in Flatten(documents))
         {
-            TraefikRouteObject? route = AsRouteObject(root, source, $"{source}:{root.Line}");
-            if (route is null)
-            {
-                skipped++;
-            }
-            else
-            {
-                found.Add(route);
-            }
-        }
-
-        return found;
-    }
-
-    /// <summary>Route objects among objects already parsed, such as a cluster's; <paramref name="source"/> names where they came from.</summary>
-    public static IReadOnlyList<TraefikRouteObject> FromObjects(IEnumerable<YMap> roots, string source)
-    {
-        var found = new List<TraefikRouteObject>();
-        foreach (YMap root in roots)
-        {
-            string where = $"{source}: {root.Text("metadata", "namespace") ?? "default"}/{root.Text("metadata", "name")}";
-            if (AsRouteObject(root, null, where) is { } route)
+            bool fromFile = root.Line > 0;
+            string where = fromFile ? $"{source}:{root.Line}" : $"{source}: {root.Text("metadata", "namespace") ?? "default"}/{root.Text("metadata", "name")}";
+            if (AsRouteObject(root, fromFile ? source : null, where) is { } route)
             {
                 found.Add(route);
             }
@@ -146,16 +109,6 @@ public static class RouterReader
         bool allV2 = files.All(r => r.Group == ManifestConventions.LegacyTraefikApiGroup)
             && models.All(r => r is ExposedHost { Flavor: ExposeFlavor.TraefikV2 } or TcpForward { Flavor: ExposeFlavor.TraefikV2 });
         return anything && allV2 ? TraefikVersion.V2 : TraefikVersion.V3;
-    }
-
-    /// <summary>
-    /// The routers of route objects found in files together with those of model objects, read as
-    /// <paramref name="version"/> when given, else as the version the sources themselves say.
-    /// </summary>
-    public static void ReadAll(IReadOnlyList<TraefikRouteObject> fileRoutes, IReadOnlyList<IExposeResource> resources, TraefikVersion? version, RouterReading into)
-    {
-        IReadOnlyList<TraefikRouteObject> modelRoutes = resources.Count > 0 ? FromResources(resources, into) : Array.Empty<TraefikRouteObject>();
-        ReadRouters(fileRoutes.Concat(modelRoutes), version ?? InferVersion(fileRoutes, resources), into);
     }
 
     /// <summary>One router per route, read as Traefik <paramref name="version"/> reads them.</summary>
@@ -209,7 +162,8 @@ public static class RouterReader
             int? port = services.Count > 0 && services[0]["port"] is YScalar portScalar && portScalar.TryGetInt(out int portValue) ? portValue : null;
             string routerName = $"{ns}/{name}" + (routes.Count > 1 ? "#" + (i + 1).ToString(CultureInfo.InvariantCulture) : string.Empty);
             string source = route.SourceOf(entry);
-            into.Routers.Add(new RouterDefinition(routerName, tcp ? RouterProtocol.Tcp : RouterProtocol.Http, entryPoints, rule, syntax, priority, tls, service, port, source));
+            var middlewares = entry.Sequence("middlewares")?.OfType<YMap>().Select(m => m.Text("name") ?? "?").ToList() ?? new List<string>();
+            into.Routers.Add(new RouterDefinition(routerName, tcp ? RouterProtocol.Tcp : RouterProtocol.Http, entryPoints, rule, syntax, priority, tls, service, port, source) { Middlewares = middlewares });
         }
     }
 

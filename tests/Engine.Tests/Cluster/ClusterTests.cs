@@ -488,7 +488,7 @@ public sealed class ClusterTests : IAsyncLifetime
         using ClusterSession session = Open(kubeConfig);
         PublishAll(session, Scenario());
 
-        IReadOnlyList<ClusterExpose.Engine.Routing.TraefikRouteObject> routes = ClusterRoutes.Read(session, ClusterDiscovery.Discover(session));
+        IReadOnlyList<ClusterExpose.Engine.Routing.TraefikRouteObject> routes = ClusterRoutes.Read(session, ClusterDiscovery.Discover(session), withBackends: false).RouteObjects;
 
         Assert.Contains(routes, r => r.Source.EndsWith("edge/catch-all", StringComparison.Ordinal));
         Assert.Contains(routes, r => r.Source.EndsWith("default/k65-https", StringComparison.Ordinal));
@@ -508,7 +508,7 @@ public sealed class ClusterTests : IAsyncLifetime
         ClusterRemover.Execute(session, plan, dryRun: true);
         ClusterRemover.Execute(session, plan, dryRun: false);
         int beforeReading = server.Requests.Count;
-        Assert.NotEmpty(ClusterRoutes.Read(session, apis));
+        Assert.NotEmpty(ClusterRoutes.Read(session, apis, withBackends: false).RouteObjects);
         var sent = Authorizations(server.Requests);
         var readingRoutes = Authorizations(server.Requests.Skip(beforeReading));
         Assert.Contains(sent, a => a.Verb == "delete" && a.Resource == "services");
@@ -688,7 +688,7 @@ public sealed class ClusterTests : IAsyncLifetime
         ClusterRouteApis apis = ClusterDiscovery.Discover(session);
         ClusterInventory inventory = ClusterInventory.Read(session, apis, "ci");
         Assert.Equal(2, inventory.Model.Resources.Count);
-        Assert.NotEmpty(ClusterRoutes.Read(session, apis));
+        Assert.NotEmpty(ClusterRoutes.Read(session, apis, withBackends: true).RouteObjects);
         foreach (string owner in new[] { "ExposedHost/k65", "TcpForward/pg" })
         {
             RemovalPlan plan = ClusterRemover.Plan(session, inventory, owner, "ci");

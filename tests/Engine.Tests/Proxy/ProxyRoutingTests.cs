@@ -71,18 +71,30 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
     [InlineData("kl.example.top", "CN=home", "k65")]
     public async Task AnExactNameBeatsAWildcardOverItAsTheRenderedRoutesSay(string serverName, string subject, string exposure)
     {
-        // What Test-SniRoute decides over the rendered routes, the proxy does with real connections.
-        var reading = new ClusterExpose.Engine.Routing.RouterReading();
-        var objects = ClusterExpose.Engine.Routing.RouterReader.FromResources(proxy.Resources, reading, forLocalForwarding: true);
-        Assert.Empty(reading.Errors);
-        ClusterExpose.Engine.Routing.RouterReader.ReadRouters(objects, TraefikVersion.V3, reading);
-        var table = ClusterExpose.Engine.Routing.RouteTable.Build(reading.Routers);
+        // What the route table decides over the rendered routes, the proxy does with real connections.
+        // (Rendered for local forwarding: a cluster refuses loopback targets as endpoints.)
+        var table = new ClusterExpose.Engine.Routing.RouteSource(proxy.Resources).Load(ClusterExpose.Engine.Routing.RouteUse.Serving).Table;
         Assert.Equal(exposure, table.Decide("websecure", ClusterExpose.Engine.Routing.RouteQuery.FromConnection(serverName, true, null, null), tls: true).Winner?.Definition.Service);
         Assert.Equal(exposure, table.Decide("web", ClusterExpose.Engine.Routing.RouteQuery.FromConnection(serverName, false, null, null), tls: false).Winner?.Definition.Service);
 
         Assert.Equal(subject, await ProxyUnderTest.HandshakeAsync(proxy.Port(ListenerKind.Tls), serverName));
         string backend = subject == "CN=nas" ? "nas" : "home";
         Assert.EndsWith($"{backend} {serverName}\n", await ProxyUnderTest.ExchangeAsync(proxy.Port(ListenerKind.Http), $"GET / HTTP/1.1\r\nHost: {serverName}\r\n\r\n"));
+    }
+
+    [Fact]
+    public async Task AWildcardWrittenForTraefikV2IsServedAsTheModelSays()
+    {
+        const ExposeFlavor flavor = ExposeFlavor.TraefikV2;
+        // Written for Traefik v2 the wildcard is a {subdomain:...} template, which a v3 reading would
+        // take for a regexp that matches nothing; the proxy serves what the model says.
+        ExposedHost home = ExposeFactory.CreateHost("k65", new[] { "kl.example.top" }, true, new[] { "127.0.0.1" }, "default", 80, 443, homeHttp.Port, homeTls.Port, "web", "websecure", ProxyProtocolVersion.None, flavor).Value!;
+        await using ProxyUnderTest served = ProxyUnderTest.Start(new IExposeResource[] { home });
+        Assert.Equal("CN=home", await ProxyUnderTest.HandshakeAsync(served.Port(ListenerKind.Tls), "a.kl.example.top"));
+        Assert.EndsWith("home a.kl.example.top\n", await ProxyUnderTest.ExchangeAsync(served.Port(ListenerKind.Http), "GET / HTTP/1.1\r\nHost: a.kl.example.top\r\n\r\n"));
+        var refused = await Assert.ThrowsAsync<ClusterExposeException>(() =>
+            EndpointProbe.ProbeTlsAsync("a.b.kl.example.top", "127.0.0.1", served.Port(ListenerKind.Tls), new[] { "h2" }, TimeSpan.FromSeconds(10), CancellationToken.None));
+        Assert.Equal(ProbeErrorIds.TlsAlert, refused.ErrorId);
     }
 
     [Fact]

@@ -9,6 +9,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using ClusterExpose.Engine.Proxy;
+using ClusterExpose.Engine.Routing;
 using Microsoft.Extensions.Logging;
 
 namespace ClusterExpose.Engine.Tests.Proxy;
@@ -30,9 +31,9 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
     public IReadOnlyList<IExposeResource> Resources { get; }
 
     public static ProxyUnderTest Start(IReadOnlyList<IExposeResource> resources, Action<SniProxyOptions>? configure = null) =>
-        Start(new ProxyRouteSource(resources), configure);
+        Start(new RouteSource(resources), configure);
 
-    public static ProxyUnderTest Start(ProxyRouteSource source, Action<SniProxyOptions>? configure = null)
+    public static ProxyUnderTest Start(RouteSource source, Action<SniProxyOptions>? configure = null)
     {
         var options = new SniProxyOptions { ListenAddresses = new[] { IPAddress.Loopback }, HttpPort = 0, HttpsPort = 0 };
         configure?.Invoke(options);

@@ -4,9 +4,12 @@ using System.Linq;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading.Tasks;
+using ClusterExpose.Engine.Cluster;
 using ClusterExpose.Engine.Proxy;
 using ClusterExpose.Engine.Routing;
 using ClusterExpose.Engine.Tests.Probes;
+using ClusterExpose.Engine.Yaml;
+using ClusterExpose.FakeKubeApi;
 using Xunit;
 
 namespace ClusterExpose.Engine.Tests.Proxy;
@@ -39,7 +42,7 @@ public sealed class RoutesFileTests : IAsyncLifetime
             Route("fallback", null, "HostSNI(`*`)"),
         }.Concat(Backends.Select(b => Service(b, servers[b].Port))));
 
-        ProxyRouteSource source = ProxyRouteSource.ReadText(yaml, "routes.yaml");
+        RouteSource source = RouteSource.FromText(yaml, "routes.yaml");
         Assert.Empty(source.Errors);
         Assert.Empty(source.Resources);
         proxy = ProxyUnderTest.Start(source);
@@ -68,12 +71,93 @@ public sealed class RoutesFileTests : IAsyncLifetime
     public async Task ServesTheFileAsTestSniRouteDecidesIt(string serverName, string expected)
     {
         // Test-SniRoute's reading of the same file, for the same client.
-        var reading = new RouterReading();
-        RouterReader.ReadAll(RouterReader.FindRouteObjects(yaml, "routes.yaml", reading), Array.Empty<IExposeResource>(), null, reading);
-        RouteDecision decision = RouteTable.Build(reading.Routers).Decide("websecure", RouteQuery.FromConnection(serverName, true, IPAddress.Loopback, new[] { "h2" }), tls: true);
+        RouteDecision decision = RouteSource.FromText(yaml, "routes.yaml").Load(RouteUse.Deciding).Table.Decide("websecure", RouteQuery.FromConnection(serverName, true, IPAddress.Loopback, new[] { "h2" }), tls: true);
         Assert.Equal(expected, decision.Winner?.Definition.Service);
 
         Assert.Equal("CN=" + expected, await ProxyUnderTest.HandshakeAsync(proxy.Port(ListenerKind.Tls), serverName, "h2"));
+    }
+
+    /// <summary>
+    /// The same objects in a cluster (the in-process fake API server, which answers as the recorded
+    /// kube-apiserver does), read by an account bound only by New-ExposeRoleManifest -ReadAllRoutes:
+    /// the proxy serves them as it serves the file. A route with a middleware is said by name and not
+    /// served; a Service no route names is neither read into the routes nor reported.
+    /// </summary>
+    [Fact]
+    public async Task ServesTheSameRoutesReadFromACluster()
+    {
+        await using FakeApiServer cluster = await FakeApiServer.StartAsync(FakeRouteApis.TraefikV3);
+        cluster.AddNamespace("apps");
+        string extra = """
+            apiVersion: traefik.io/v1alpha1
+            kind: IngressRoute
+            metadata:
+              name: guarded
+              namespace: apps
+            spec:
+              entryPoints: [web]
+              routes:
+                - match: Host(`guarded.kl.test`)
+                  middlewares:
+                    - name: allow-office
+                  services:
+                    - name: site
+                      port: 443
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata:
+              name: unrelated
+              namespace: apps
+            spec:
+              selector:
+                app: unrelated
+              ports:
+                - port: 80
+            """;
+        foreach (System.Text.Json.Nodes.JsonObject item in FakeApiServer.ParseDocuments(yaml + "---\n" + extra))
+        {
+            cluster.Seed(item);
+        }
+
+        string folder = System.IO.Directory.CreateTempSubdirectory("clusterexpose-routes-").FullName;
+        try
+        {
+            IReadOnlyList<YDocument> rbac = RbacManifestBuilder.Build(new RbacOptions { Namespace = "ci", ServiceAccount = "proxy", ReadAllRoutes = true }, out _);
+            string token = cluster.AddAccount("system:serviceaccount:ci:proxy", FakeApiServer.ParseDocuments(YamlText.Write(rbac)));
+            using ClusterSession session = ClusterConnection.Open(new ClusterConnectionOptions { KubeConfigPath = cluster.WriteKubeConfig(System.IO.Path.Combine(folder, "config"), token: token) });
+            RouteSource source = ClusterRoutes.Read(session, ClusterDiscovery.Discover(session), withBackends: true);
+            Assert.Empty(source.Errors);
+            Assert.Equal(5, source.RouteObjects.Count);
+            Assert.DoesNotContain(source.BackendWarnings, w => w.Contains("unrelated", StringComparison.Ordinal));
+
+            LoadedRoutes loaded = source.Load(RouteUse.Serving);
+            string warning = Assert.Single(loaded.Warnings);
+            Assert.Contains("apps/guarded", warning, StringComparison.Ordinal);
+            Assert.Contains("allow-office", warning, StringComparison.Ordinal);
+
+            await using ProxyUnderTest served = ProxyUnderTest.Start(source);
+            foreach (var (name, expected) in new[] { ("app.kl.test", "site"), ("x.y.kl.test", "deep"), ("office.example", "office"), ("other.example", "fallback") })
+            {
+                Assert.Equal("CN=" + expected, await ProxyUnderTest.HandshakeAsync(served.Port(ListenerKind.Tls), name, "h2"));
+                Assert.Equal(expected, ClusterRoutes.Read(session, ClusterDiscovery.Discover(session), withBackends: false).Load(RouteUse.Deciding).Table
+                    .Decide("websecure", RouteQuery.FromConnection(name, true, IPAddress.Loopback, new[] { "h2" }), tls: true).Winner?.Definition.Service);
+            }
+
+            // The guarded route wins its name and is refused, rather than forwarded without its middleware.
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, served.Port(ListenerKind.Http));
+            System.Net.Sockets.NetworkStream stream = client.GetStream();
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: guarded.kl.test\r\n\r\n"));
+            var answer = new byte[256];
+            int read = await stream.ReadAsync(answer);
+            Assert.StartsWith("HTTP/1.1 404", System.Text.Encoding.ASCII.GetString(answer, 0, read), StringComparison.Ordinal);
+            Assert.Equal(1, served.Rejections(RejectionReason.UnknownName));
+        }
+        finally
+        {
+            System.IO.Directory.Delete(folder, recursive: true);
+        }
     }
 
     private static string Route(string service, string? priority, string rule) => $"""

@@ -6,6 +6,7 @@ using System.Net;
 using System.Threading.Tasks;
 using ClusterExpose.Engine.Manifests;
 using ClusterExpose.Engine.Proxy;
+using ClusterExpose.Engine.Routing;
 using Xunit;
 
 namespace ClusterExpose.Engine.Tests.Proxy;
@@ -26,7 +27,7 @@ public sealed class SniProxyHostTests
         ExposedHost home = ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, 8080, 8443);
         ExposedHost nas = ProxyUnderTest.Host("nas", new[] { "nas.example.top" }, 8080, 8443);
         File.WriteAllText(file, Yaml(home));
-        SniProxyInfo started = SniProxyHost.Start(new ProxyRouteSource(new IExposeResource[] { home }), Loopback, file, out IReadOnlyList<ClusterExposeException> errors)!;
+        SniProxyInfo started = SniProxyHost.Start(SniProxyHost.Prepare(new RouteSource(new IExposeResource[] { home }), Loopback, out _)!, Loopback, file, out IReadOnlyList<ClusterExposeException> errors)!;
         try
         {
             Assert.Empty(errors);
@@ -55,7 +56,7 @@ public sealed class SniProxyHostTests
         {
             var options = new SniProxyOptions { ListenAddresses = new[] { IPAddress.Loopback }, HttpPort = 0, HttpsPort = ((IPEndPoint)taken.LocalEndpoint).Port };
             int before = SniProxyHost.List().Count;
-            Assert.Null(SniProxyHost.Start(new ProxyRouteSource(new IExposeResource[] { ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, 1, 2) }), options, null, out IReadOnlyList<ClusterExposeException> errors));
+            Assert.Null(SniProxyHost.Start(SniProxyHost.Prepare(new RouteSource(new IExposeResource[] { ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, 1, 2) }), options, out _)!, options, null, out IReadOnlyList<ClusterExposeException> errors));
             Assert.Equal("ListenFailed", Assert.Single(errors).ErrorId);
             Assert.Equal(before, SniProxyHost.List().Count);
         }

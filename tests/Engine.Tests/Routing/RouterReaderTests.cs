@@ -54,7 +54,7 @@ public sealed class RouterReaderTests
     public void ReadsEveryRouteOfForeignObjectsWithItsSourceLine()
     {
         var reading = new RouterReading();
-        IReadOnlyList<TraefikRouteObject> objects = RouterReader.FindRouteObjects(Foreign, "routes.yaml", reading);
+        IReadOnlyList<TraefikRouteObject> objects = RouteSource.FromText(Foreign, "routes.yaml").RouteObjects;
         RouterReader.ReadRouters(objects, TraefikVersion.V3, reading);
 
         Assert.Empty(reading.Errors);
@@ -91,7 +91,7 @@ public sealed class RouterReaderTests
     {
         string yaml = Foreign.Replace("traefik.io/v1alpha1", "traefik.containo.us/v1alpha1");
         var reading = new RouterReading();
-        IReadOnlyList<TraefikRouteObject> objects = RouterReader.FindRouteObjects(yaml, "old.yaml", reading);
+        IReadOnlyList<TraefikRouteObject> objects = RouteSource.FromText(yaml, "old.yaml").RouteObjects;
         Assert.Equal(TraefikVersion.V2, RouterReader.InferVersion(objects, new List<IExposeResource>()));
 
         RouterReader.ReadRouters(objects, TraefikVersion.V3, reading);
@@ -108,15 +108,14 @@ public sealed class RouterReaderTests
     public void OpensKubectlListsAndReportsFilesWithoutRoutes()
     {
         string list = "apiVersion: v1\nkind: List\nitems:\n" + string.Join("\n", Foreign.Split("---")[0].Split('\n').Select((l, i) => (i == 0 ? "- " : "  ") + l));
-        var reading = new RouterReading();
-        Assert.Single(RouterReader.FindRouteObjects(list, "list.yaml", reading));
+        Assert.Single(RouteSource.FromText(list, "list.yaml").RouteObjects);
 
-        var empty = new RouterReading();
-        Assert.Empty(RouterReader.FindRouteObjects("apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n", "svc.yaml", empty));
+        RouteSource empty = RouteSource.FromText("apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n", "svc.yaml");
+        Assert.True(empty.IsEmpty);
         Assert.Contains(empty.Warnings, w => w.Contains("svc.yaml holds no IngressRoute", System.StringComparison.Ordinal));
 
-        var broken = new RouterReading();
-        Assert.Empty(RouterReader.FindRouteObjects("a: [", "broken.yaml", broken));
+        RouteSource broken = RouteSource.FromText("a: [", "broken.yaml");
+        Assert.Empty(broken.RouteObjects);
         Assert.Equal("ManifestSyntaxError", Assert.Single(broken.Errors).ErrorId);
     }
 
