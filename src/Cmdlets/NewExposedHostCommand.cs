@@ -21,8 +21,13 @@ public sealed class NewExposedHostCommand : ClusterExposeCmdlet
     [Parameter(Mandatory = true, Position = 2)]
     public string[] TargetAddress { get; set; } = System.Array.Empty<string>();
 
+    /// <summary>Also every name one label under each name (<c>*.name</c>), as Traefik's native wildcard.</summary>
     [Parameter]
     public SwitchParameter IncludeSubdomains { get; set; }
+
+    /// <summary>Also every name under each name, at any depth (<c>**.name</c>).</summary>
+    [Parameter]
+    public SwitchParameter IncludeAllSubdomains { get; set; }
 
     [Parameter]
     public string Namespace { get; set; } = ExposedHost.DefaultNamespace;
@@ -55,8 +60,13 @@ public sealed class NewExposedHostCommand : ClusterExposeCmdlet
     {
         Validated<ExposedHost> created = ExposeFactory.CreateHost(
             Name, Hostname, IncludeSubdomains.IsPresent, TargetAddress, Namespace,
-            HttpPort, HttpsPort, TargetHttpPort, TargetHttpsPort, HttpEntryPoint, HttpsEntryPoint, ProxyProtocol, Flavor);
+            HttpPort, HttpsPort, TargetHttpPort, TargetHttpsPort, HttpEntryPoint, HttpsEntryPoint, ProxyProtocol, Flavor, IncludeAllSubdomains.IsPresent);
         WriteErrors(created.Errors);
+        foreach (string warning in created.Warnings)
+        {
+            WriteWarning(warning);
+        }
+
         if (created.Value is not null)
         {
             foreach (string advice in created.Value.Hostname.SelectMany(Engine.Validation.HostnameAdvice.For))

@@ -8,15 +8,19 @@ namespace ClusterExpose.Engine;
 public sealed class Validated<T>
     where T : class
 {
-    public Validated(T? value, IReadOnlyList<ClusterExposeException> errors)
+    public Validated(T? value, IReadOnlyList<ClusterExposeException> errors, IReadOnlyList<string>? warnings = null)
     {
         Value = errors.Count == 0 ? value : null;
         Errors = errors;
+        Warnings = warnings ?? System.Array.Empty<string>();
     }
 
     public T? Value { get; }
 
     public IReadOnlyList<ClusterExposeException> Errors { get; }
+
+    /// <summary>What was changed in the input to mean what the object can say.</summary>
+    public IReadOnlyList<string> Warnings { get; }
 }
 
 /// <summary>
@@ -38,9 +42,11 @@ public static class ExposeFactory
         string? httpEntryPoint = null,
         string? httpsEntryPoint = null,
         ProxyProtocolVersion proxyProtocol = ProxyProtocolVersion.None,
-        ExposeFlavor flavor = ExposeFlavor.TraefikV3)
+        ExposeFlavor flavor = ExposeFlavor.TraefikV3,
+        bool includeAllSubdomains = false)
     {
         var errors = new List<ClusterExposeException>();
+        var warnings = new List<string>();
         var names = new List<string>();
         foreach (string raw in hostnames ?? Enumerable.Empty<string>())
         {
@@ -52,9 +58,24 @@ public static class ExposeFactory
             }
 
             names.Add(normalized);
-            if (includeSubdomains && !HostnameNormalizer.IsWildcard(normalized))
+            if ((includeSubdomains || includeAllSubdomains) && !HostnameNormalizer.IsWildcard(normalized))
             {
-                names.Add(HostnameNormalizer.WildcardPrefix + normalized);
+                names.Add((includeAllSubdomains ? HostnameNormalizer.AnyDepthPrefix : HostnameNormalizer.WildcardPrefix) + normalized);
+            }
+        }
+
+        if (flavor == ExposeFlavor.GatewayApi)
+        {
+            // A Gateway API hostname *.x matches at any depth, and nothing in the Gateway API matches one
+            // label only: the exposure says what its routes will do.
+            for (int i = 0; i < names.Count; i++)
+            {
+                if (HostnameNormalizer.IsWildcard(names[i]) && !HostnameNormalizer.IsAnyDepth(names[i]))
+                {
+                    string domain = HostnameNormalizer.WildcardDomain(names[i]);
+                    warnings.Add($"The Gateway API matches '*.{domain}' at any depth (a.b.{domain} too) and has no one-label wildcard; the exposure holds '**.{domain}', which says so.");
+                    names[i] = HostnameNormalizer.AnyDepthPrefix + domain;
+                }
             }
         }
 
@@ -77,7 +98,7 @@ public static class ExposeFactory
             errors.AddRange(ExposeValidator.ValidateHost(host));
         }
 
-        return new Validated<ExposedHost>(host, errors);
+        return new Validated<ExposedHost>(host, errors, warnings);
     }
 
     public static Validated<TcpForward> CreateForward(

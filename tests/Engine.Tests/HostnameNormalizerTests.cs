@@ -17,6 +17,8 @@ public sealed class HostnameNormalizerTests
     [InlineData("xn--bcher-kva.example.top", "xn--bcher-kva.example.top")]
     [InlineData("a-b.c0.example", "a-b.c0.example")]
     [InlineData("localhost", "localhost")]
+    [InlineData("**.KL.example.top.", "**.kl.example.top")]
+    [InlineData("**.bücher.example.top", "**.xn--bcher-kva.example.top")]
     public void NormalisesValidNames(string input, string expected)
     {
         Assert.Null(HostnameNormalizer.TryNormalize(input, out string normalized));
@@ -34,7 +36,9 @@ public sealed class HostnameNormalizerTests
     [InlineData("a b.example", "' ' is not allowed")]
     [InlineData("foo*.example", "whole leftmost label")]
     [InlineData("a.*.example", "whole leftmost label")]
-    [InlineData("**.example", "whole leftmost label")]
+    [InlineData("***.example", "whole leftmost label")]
+    [InlineData("*.**.example", "whole leftmost label")]
+    [InlineData("**.", "needs a domain after '**.'")]
     [InlineData("*", "whole leftmost label")]
     [InlineData("*.", "needs a domain")]
     [InlineData("10.21.22.65", "IP address")]
@@ -91,5 +95,20 @@ public sealed class HostnameNormalizerTests
         }
 
         Assert.True(valid > 500, $"the generator produced only {valid} valid names");
+    }
+
+    [Theory]
+    [InlineData("*.kl.example.top", "a.kl.example.top", true)]
+    [InlineData("*.kl.example.top", "a.b.kl.example.top", false)]
+    [InlineData("*.kl.example.top", "kl.example.top", false)]
+    [InlineData("**.kl.example.top", "a.kl.example.top", true)]
+    [InlineData("**.kl.example.top", "a.b.kl.example.top", true)]
+    [InlineData("**.kl.example.top", "kl.example.top", false)]
+    [InlineData("**.kl.example.top", "akl.example.top", false)]
+    [InlineData("kl.example.top", "kl.example.top", true)]
+    public void SaysWhichNamesAWildcardStandsFor(string pattern, string name, bool covered)
+    {
+        Assert.Equal(covered, HostnameNormalizer.Covers(pattern, name));
+        Assert.Equal(pattern.StartsWith("**.", System.StringComparison.Ordinal), HostnameNormalizer.IsAnyDepth(pattern));
     }
 }

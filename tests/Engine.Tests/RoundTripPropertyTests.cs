@@ -30,8 +30,9 @@ public sealed class RoundTripPropertyTests
                 string name = "h" + i + Label(random, 5);
                 var names = Enumerable.Range(0, random.Next(1, 4)).Select(n => $"{Label(random, 6)}{i}{n}.{Label(random, 4)}.example").ToArray();
                 var proxy = flavor == ExposeFlavor.GatewayApi ? ProxyProtocolVersion.None : (ProxyProtocolVersion)random.Next(3);
-                var created = ExposeFactory.CreateHost(name, names, random.Next(2) == 0, Addresses(random), Namespace(random),
-                    80, 443, random.Next(1, 65536), random.Next(1, 65536), null, null, proxy, flavor);
+                int subdomains = random.Next(3); // none, one label, any depth
+                var created = ExposeFactory.CreateHost(name, names, subdomains == 1, Addresses(random), Namespace(random),
+                    80, 443, random.Next(1, 65536), random.Next(1, 65536), null, null, proxy, flavor, includeAllSubdomains: subdomains == 2);
                 set.Add(created.Value ?? throw new InvalidOperationException(string.Join("; ", created.Errors.Select(e => e.Message))));
                 usedNames.Add(name);
             }

@@ -62,6 +62,9 @@ public sealed class RuleTests
     [InlineData("HostSNI(`KL.example.top`, `b.example`)", "kl.example.top,b.example")]
     [InlineData("HostSNIRegexp(`{sub:[a-z]+}.kl.example.top`)", "*.kl.example.top")]
     [InlineData("HostSNI(`*.kl.example.top`)", "*.kl.example.top")]
+    [InlineData("HostSNIRegexp(`^.+\\.kl\\.example\\.top$`)", "**.kl.example.top")]
+    [InlineData("HostSNIRegexp(`{sub:.+}.kl.example.top`)", "**.kl.example.top")]
+    [InlineData("HostSNI(`kl.example.top`) || HostSNIRegexp(`^[a-z0-9-]+\\.kl\\.example\\.top$`) || HostSNIRegexp(`^.+\\.apps\\.kl\\.example\\.top$`)", "kl.example.top,*.kl.example.top,**.apps.kl.example.top")]
     public void ReadsHostNamesBackFromSniRules(string rule, string expected)
     {
         HostRuleReading reading = HostRuleReader.Read(rule, sni: true, declaredSyntax: null);
@@ -70,7 +73,6 @@ public sealed class RuleTests
     }
 
     [Theory]
-    [InlineData("HostRegexp(`^.+\\.kl\\.example\\.top$`)", "any depth")]
     [InlineData("HostRegexp(`[a-z0-9-]+\\.kl\\.example\\.top`)", "not anchored")]
     [InlineData("HostRegexp(`^[a-z0-9-]+\\.kl.example\\.top$`)", "not escaped")]
     public void WarnsWhereAHandWrittenRegexpMeansSomethingElse(string rule, string warning)
@@ -84,6 +86,7 @@ public sealed class RuleTests
     [Theory]
     [InlineData("Host(`a.example`) && PathPrefix(`/api`)", "&& or !")]
     [InlineData("HostSNI(`*`)", "matches every name")]
+    [InlineData("HostSNI(`**.kl.example.top`)", "not a wildcard Traefik reads")]
     [InlineData("HostRegexp(`^(foo|bar)\\.example$`)", "not a wildcard")]
     [InlineData("ClientIP(`10.0.0.0/8`)", "not a host matcher")]
     [InlineData("Host(`a", "does not parse")]

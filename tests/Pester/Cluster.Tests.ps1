@@ -272,13 +272,16 @@ Describe 'New-ExposeRoleManifest' {
         $yaml | Should -Match '(?s)subjects:.*name: ci'
     }
 
-    It 'adds a read-only ClusterRole for Test-SniRoute -Context with -ReadAllRoutes' {
+    It 'adds a read-only ClusterRole for Test-SniRoute -Context and Start-SniProxy -Context with -ReadAllRoutes' {
         $documents = (New-ExposeRoleManifest ci -Namespace edge -ReadAllRoutes) -split '(?m)^---\s*$'
         $reader = @($documents | Where-Object { $_ -match '(?m)^kind: ClusterRole$' })
         $reader.Count | Should -Be 1
         $reader[0] | Should -Match 'name: clusterexpose-publisher-route-reader'
         $reader[0] | Should -Match 'traefik\.containo\.us'
-        ([regex]::Matches($reader[0], '(?m)^\s*- list$')).Count | Should -Be 2
+        # Routes in both Traefik groups, and the Services and EndpointSlices the proxy joins them to.
+        ([regex]::Matches($reader[0], '(?m)^\s*- list$')).Count | Should -Be 4
+        $reader[0] | Should -Match '(?m)^\s*- services$'
+        $reader[0] | Should -Match '(?m)^\s*- endpointslices$'
         $reader[0] | Should -Not -Match '(?m)^\s*- (get|create|patch|delete)$'
         @($documents | Where-Object { $_ -match '(?m)^kind: ClusterRoleBinding$' }).Count | Should -Be 1
         New-ExposeRoleManifest ci -Namespace edge | Should -Not -Match 'ClusterRole'

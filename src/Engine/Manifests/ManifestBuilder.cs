@@ -340,8 +340,9 @@ public sealed class ManifestBuilder
         var spec = new YMap().Add("parentRefs", new YSequence().Add(parent));
         if (hostnames is not null)
         {
+            // The Gateway API writes every wildcard as *.domain, which matches at any depth there.
             var names = new YSequence();
-            foreach (string hostname in hostnames)
+            foreach (string hostname in hostnames.Select(h => HostnameNormalizer.IsWildcard(h) ? HostnameNormalizer.WildcardPrefix + HostnameNormalizer.WildcardDomain(h) : h).Distinct())
             {
                 names.Add(hostname);
             }

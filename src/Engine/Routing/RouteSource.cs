@@ -210,11 +210,11 @@ public sealed class RouteSource
     private static bool IsService(YNode document) => document is YMap map
         && (map.Text("kind") == "Service" || (map.Text("kind") == "List" && map.Sequence("items") is { } items && items.Any(IsService)));
 
-    private static IExposeResource AsServed(IExposeResource resource) => resource switch
+    private static IExposeResource AsServed(IExposeResource resource)
     {
-        ExposedHost { Flavor: not ExposeFlavor.TraefikV3 } h => new ExposedHost(h.Name, h.Hostname, h.TargetAddress, h.Namespace, h.HttpPort, h.HttpsPort, h.TargetHttpPort, h.TargetHttpsPort, h.HttpEntryPoint, h.HttpsEntryPoint, h.ProxyProtocol, ExposeFlavor.TraefikV3),
-        TcpForward f when f.Flavor != ExposeFlavor.TraefikV3 || f.Mode == TcpForwardMode.LoadBalancer =>
-            new TcpForward(f.Name, f.Port, f.TargetAddress, f.TargetPort, f.Namespace, TcpForwardMode.TraefikEntryPoint, f.EntryPoint.Length > 0 ? f.EntryPoint : null, f.ProxyProtocol, ExposeFlavor.TraefikV3),
-        _ => resource,
-    };
+        IExposeResource served = Cluster.ModelRetarget.WithFlavor(resource, ExposeFlavor.TraefikV3);
+        return served is TcpForward { Mode: TcpForwardMode.LoadBalancer } f
+            ? new TcpForward(f.Name, f.Port, f.TargetAddress, f.TargetPort, f.Namespace, TcpForwardMode.TraefikEntryPoint, f.EntryPoint.Length > 0 ? f.EntryPoint : null, f.ProxyProtocol, f.Flavor)
+            : served;
+    }
 }

@@ -203,10 +203,6 @@ public static class RouterReader
     private static string DescribeOwner(YMap root) =>
         root.Map("metadata")?.Map("annotations")?.Text(ManifestConventions.OwnerAnnotation) is string owner ? owner : root.Map("metadata")?.Text("name") ?? "(model)";
 
-    private static IExposeResource AsTraefik(IExposeResource resource) => resource switch
-    {
-        ExposedHost { Flavor: ExposeFlavor.GatewayApi } h => new ExposedHost(h.Name, h.Hostname, h.TargetAddress, h.Namespace, h.HttpPort, h.HttpsPort, h.TargetHttpPort, h.TargetHttpsPort, h.HttpEntryPoint, h.HttpsEntryPoint, h.ProxyProtocol, ExposeFlavor.TraefikV3),
-        TcpForward { Flavor: ExposeFlavor.GatewayApi } f => new TcpForward(f.Name, f.Port, f.TargetAddress, f.TargetPort, f.Namespace, f.Mode, f.EntryPoint, f.ProxyProtocol, ExposeFlavor.TraefikV3),
-        _ => resource,
-    };
+    private static IExposeResource AsTraefik(IExposeResource resource) =>
+        resource.Flavor == ExposeFlavor.GatewayApi ? Cluster.ModelRetarget.WithFlavor(resource, ExposeFlavor.TraefikV3) : resource;
 }

@@ -118,11 +118,11 @@ public static class RuleConverter
                 HostRuleReading reading = HostRuleReader.Read(RuleWriter.Write(call), call.Name == "HostSNIRegexp", RuleSyntax.V3);
                 if (reading.Unrepresentable is not null || reading.Warnings.Count > 0 || reading.Hostnames.Count != 1)
                 {
-                    problems.Add(new RuleDiagnostic(NotConvertibleCode, $"`{call.Arguments[0]}` is not an anchored one-label wildcard, the only regexp a v2 template can say exactly", call.Position));
+                    problems.Add(new RuleDiagnostic(NotConvertibleCode, $"`{call.Arguments[0]}` is not an anchored wildcard (one label, or any depth), the only regexps a v2 template can say exactly", call.Position));
                     return null;
                 }
 
-                return One(call.Name, HostRuleWriter.V2WildcardTemplate(reading.Hostnames[0].Substring(HostnameNormalizerPrefixLength)));
+                return One(call.Name, HostRuleWriter.V2WildcardTemplate(reading.Hostnames[0]));
             case "PathRegexp" or "QueryRegexp" or "ALPN":
                 problems.Add(new RuleDiagnostic(NotConvertibleCode, $"{call.Name} has no Traefik v2 equivalent", call.Position));
                 return null;
@@ -130,8 +130,6 @@ public static class RuleConverter
                 return call;
         }
     }
-
-    private static readonly int HostnameNormalizerPrefixLength = Validation.HostnameNormalizer.WildcardPrefix.Length;
 
     private static MatcherCall One(string name, string value) => new(name, new[] { value }, 0);
 

@@ -32,7 +32,7 @@ public static class HostRuleReader
         "[a-z0-9-]+", "[a-zA-Z0-9-]+", "[A-Za-z0-9-]+", "[a-z0-9]+", "[a-z]+", "[a-zA-Z]+", "[^.]+", "[\\w-]+", "\\w+", "[a-z0-9_-]+", "[a-z0-9\\-]+",
     };
 
-    private static readonly string[] AnyDepthClasses = { ".+", ".*", "[a-z0-9.-]+", "[a-z0-9-.]+" };
+    private static readonly string[] AnyDepthClasses = { ".+", ".*", "[a-z0-9.-]+", "[a-z0-9-.]+", "[a-z0-9-\\.]+", "[a-zA-Z0-9-\\.]+" };
 
     /// <param name="sni">true for TCP routers (HostSNI / HostSNIRegexp), false for HTTP routers (Host / HostRegexp).</param>
     public static HostRuleReading Read(string rule, bool sni, RuleSyntax? declaredSyntax)
@@ -84,6 +84,13 @@ public static class HostRuleReader
                     continue;
                 }
 
+                if (HostnameNormalizer.IsAnyDepth(value))
+                {
+                    // Traefik 3.7 refuses it in HostSNI and matches nothing with it in Host.
+                    reading.Unrepresentable ??= $"{call.Name}(`{value}`) is not a wildcard Traefik reads";
+                    continue;
+                }
+
                 if (HostnameNormalizer.IsWildcard(value))
                 {
                     reading.UsesNativeWildcards = true;
@@ -99,14 +106,14 @@ public static class HostRuleReader
         {
             foreach (string value in call.Arguments)
             {
-                string? domain = ReadWildcardPattern(value, declaredSyntax, reading);
-                if (domain is null)
+                string? wildcard = ReadWildcardPattern(value, declaredSyntax, reading);
+                if (wildcard is null)
                 {
                     reading.Unrepresentable ??= $"the pattern `{value}` of {call.Name} is not a wildcard ClusterExpose can express";
                     continue;
                 }
 
-                AddName(HostnameNormalizer.WildcardPrefix + domain, reading);
+                AddName(wildcard, reading);
             }
 
             return;
@@ -130,7 +137,7 @@ public static class HostRuleReader
         }
     }
 
-    /// <summary>The domain a one-label wildcard pattern sits under, or null when the pattern is anything else.</summary>
+    /// <summary>The wildcard a pattern says (<c>*.domain</c> for one label, <c>**.domain</c> for any depth), or null when it says anything else.</summary>
     private static string? ReadWildcardPattern(string pattern, RuleSyntax? declaredSyntax, HostRuleReading reading)
     {
         // v2 template: {name:regexp}.domain, where the dots of the domain are literal.
@@ -146,7 +153,7 @@ public static class HostRuleReader
             reading.EvidentSyntax = RuleSyntax.V2;
             string labelPattern = pattern.Substring(colon + 1, close - colon - 1);
             string domain = pattern.Substring(close + 2);
-            return ClassifyLabel(labelPattern, pattern, reading) ? domain : null;
+            return ClassifyLabel(labelPattern) is { } templatePrefix ? templatePrefix + domain : null;
         }
 
         // v3: a Go regexp, run unanchored by Traefik.
@@ -162,7 +169,7 @@ public static class HostRuleReader
 
         string label = body.Substring(0, split);
         string literal = body.Substring(split + 2);
-        if (!ClassifyLabel(label, pattern, reading))
+        if (ClassifyLabel(label) is not { } prefix)
         {
             return null;
         }
@@ -196,22 +203,12 @@ public static class HostRuleReader
             reading.Warnings.Add($"`{pattern}` is not anchored with ^ and $, so Traefik also matches names that merely contain it; imported as an anchored wildcard.");
         }
 
-        return domainBuilder.ToString();
+        return prefix + domainBuilder.ToString();
     }
 
-    private static bool ClassifyLabel(string labelPattern, string pattern, HostRuleReading reading)
-    {
-        if (Array.IndexOf(OneLabelClasses, labelPattern) >= 0)
-        {
-            return true;
-        }
-
-        if (Array.IndexOf(AnyDepthClasses, labelPattern) >= 0)
-        {
-            reading.Warnings.Add($"`{pattern}` matches names of any depth; imported as a one-label wildcard, which is narrower.");
-            return true;
-        }
-
-        return false;
-    }
+    /// <summary>The wildcard prefix a label pattern stands for: one label, any depth, or neither (null).</summary>
+    private static string? ClassifyLabel(string labelPattern) =>
+        Array.IndexOf(OneLabelClasses, labelPattern) >= 0 ? HostnameNormalizer.WildcardPrefix
+        : Array.IndexOf(AnyDepthClasses, labelPattern) >= 0 ? HostnameNormalizer.AnyDepthPrefix
+        : null;
 }

@@ -21,11 +21,11 @@ public static class HostnameAdvice
         "duckdns.org", "ddns.net", "no-ip.org", "dynu.net", "ts.net",
     };
 
-    /// <summary>What is odd about a normalised name (<c>*.name</c> for a one-label wildcard), if anything.</summary>
+    /// <summary>What is odd about a normalised name (<c>*.name</c> or <c>**.name</c> for a wildcard), if anything.</summary>
     public static IEnumerable<string> For(string hostname)
     {
-        bool wildcard = hostname.StartsWith("*.", StringComparison.Ordinal);
-        string name = wildcard ? hostname[2..] : hostname;
+        bool wildcard = HostnameNormalizer.IsWildcard(hostname);
+        string name = HostnameNormalizer.WildcardDomain(hostname);
         if (name == "localhost" || name.EndsWith(".localhost", StringComparison.Ordinal))
         {
             yield return $"'{hostname}' never reaches the cloud cluster from the internet: every client resolves localhost names to itself.";
@@ -34,7 +34,7 @@ public static class HostnameAdvice
 
         if (wildcard && (!name.Contains('.') || RegistrySuffixes.Contains(name)))
         {
-            yield return $"'{hostname}' is a wildcard directly under the public suffix '{name}': it claims every name anyone registers there, and no certificate can cover it. Did you mean '*.example.{name}'?";
+            yield return $"'{hostname}' is a wildcard directly under the public suffix '{name}': it claims every name anyone registers there, and no certificate can cover it. Did you mean '{hostname[..^name.Length]}example.{name}'?";
         }
         else if (!name.Contains('.'))
         {

@@ -13,9 +13,12 @@ public static class HostnameNormalizer
     public const int MaxLabelLength = 63;
     public const string WildcardPrefix = "*.";
 
+    /// <summary>Every name under a domain, at any depth: <c>**.example.com</c> (the notation later Traefik releases read natively).</summary>
+    public const string AnyDepthPrefix = "**.";
+
     private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true, AllowUnassigned = false };
 
-    /// <summary>Normalises a name that may be an exact host or a one-label wildcard (<c>*.example.com</c>).</summary>
+    /// <summary>Normalises a name that may be an exact host, a one-label wildcard (<c>*.example.com</c>) or an any-depth one (<c>**.example.com</c>).</summary>
     /// <returns>null when the name is valid, otherwise why it is not.</returns>
     public static string? TryNormalize(string? input, out string normalized)
     {
@@ -31,11 +34,14 @@ public static class HostnameNormalizer
             return "a host name is required.";
         }
 
-        bool wildcard = candidate.StartsWith(WildcardPrefix, StringComparison.Ordinal);
-        string body = wildcard ? candidate.Substring(WildcardPrefix.Length) : candidate;
+        string prefix = candidate.StartsWith(AnyDepthPrefix, StringComparison.Ordinal) ? AnyDepthPrefix
+            : candidate.StartsWith(WildcardPrefix, StringComparison.Ordinal) ? WildcardPrefix
+            : string.Empty;
+        bool wildcard = prefix.Length > 0;
+        string body = candidate.Substring(prefix.Length);
         if (body.IndexOf('*') >= 0)
         {
-            return "a wildcard is allowed only as the whole leftmost label, as in '*.example.com'.";
+            return "a wildcard is allowed only as the whole leftmost label: '*.example.com' (one label) or '**.example.com' (any depth).";
         }
 
         if (body.EndsWith(".", StringComparison.Ordinal))
@@ -45,7 +51,7 @@ public static class HostnameNormalizer
 
         if (body.Length == 0)
         {
-            return wildcard ? "a wildcard needs a domain after '*.'." : "a host name is required.";
+            return wildcard ? $"a wildcard needs a domain after '{prefix}'." : "a host name is required.";
         }
 
         if (!IsAscii(body))
@@ -67,7 +73,7 @@ public static class HostnameNormalizer
             return problem;
         }
 
-        normalized = wildcard ? WildcardPrefix + body : body;
+        normalized = prefix + body;
         if (normalized.Length > MaxHostnameLength)
         {
             return $"it is {normalized.Length} characters long; the limit is {MaxHostnameLength}.";
@@ -76,13 +82,36 @@ public static class HostnameNormalizer
         return null;
     }
 
-    /// <summary>True when the host name is <c>*.domain</c>.</summary>
+    /// <summary>True when the host name is a wildcard: <c>*.domain</c> or <c>**.domain</c>.</summary>
     public static bool IsWildcard(string normalizedHostname) =>
-        normalizedHostname.StartsWith(WildcardPrefix, StringComparison.Ordinal);
+        normalizedHostname.StartsWith(WildcardPrefix, StringComparison.Ordinal) || IsAnyDepth(normalizedHostname);
 
-    /// <summary>The domain under a wildcard: <c>*.kl.example.top</c> gives <c>kl.example.top</c>.</summary>
+    /// <summary>True when the host name is <c>**.domain</c>: every name under the domain, at any depth.</summary>
+    public static bool IsAnyDepth(string normalizedHostname) =>
+        normalizedHostname.StartsWith(AnyDepthPrefix, StringComparison.Ordinal);
+
+    /// <summary>The domain under a wildcard: <c>*.kl.example.top</c> and <c>**.kl.example.top</c> give <c>kl.example.top</c>.</summary>
     public static string WildcardDomain(string normalizedHostname) =>
-        IsWildcard(normalizedHostname) ? normalizedHostname.Substring(WildcardPrefix.Length) : normalizedHostname;
+        IsAnyDepth(normalizedHostname) ? normalizedHostname.Substring(AnyDepthPrefix.Length)
+        : IsWildcard(normalizedHostname) ? normalizedHostname.Substring(WildcardPrefix.Length)
+        : normalizedHostname;
+
+    /// <summary>Whether <paramref name="name"/> (normalised, not a wildcard) is one of the names <paramref name="pattern"/> stands for.</summary>
+    public static bool Covers(string pattern, string name)
+    {
+        if (!IsWildcard(pattern))
+        {
+            return pattern == name;
+        }
+
+        string domain = WildcardDomain(pattern);
+        if (name.Length <= domain.Length + 1 || !name.EndsWith("." + domain, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        return IsAnyDepth(pattern) || name.IndexOf('.') == name.Length - domain.Length - 1;
+    }
 
     private static string? CheckRfc1123(string name)
     {

@@ -82,6 +82,23 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
         Assert.EndsWith($"{backend} {serverName}\n", await ProxyUnderTest.ExchangeAsync(proxy.Port(ListenerKind.Http), $"GET / HTTP/1.1\r\nHost: {serverName}\r\n\r\n"));
     }
 
+    [Theory]
+    [InlineData(ExposeFlavor.TraefikV3)]
+    [InlineData(ExposeFlavor.TraefikV2)]
+    [InlineData(ExposeFlavor.GatewayApi)]
+    public async Task AnAnyDepthExposureTakesEveryNameUnderItThatNothingNamesMoreSpecifically(ExposeFlavor flavor)
+    {
+        ExposedHost deep = ExposeFactory.CreateHost("deep", new[] { "kl.example.top" }, false, new[] { "127.0.0.1" }, "default", 80, 443, homeHttp.Port, homeTls.Port, "web", "websecure", ProxyProtocolVersion.None, flavor, includeAllSubdomains: true).Value!;
+        ExposedHost app = ExposeFactory.CreateHost("app", new[] { "app.kl.example.top", "*.apps.kl.example.top" }, false, new[] { "127.0.0.1" }, "default", 80, 443, nasHttp.Port, nasTls.Port, "web", "websecure", ProxyProtocolVersion.None, flavor).Value!;
+        Assert.Equal(new[] { "kl.example.top", "**.kl.example.top" }, deep.Hostname);
+        await using ProxyUnderTest served = ProxyUnderTest.Start(new IExposeResource[] { deep, app });
+        foreach (var (name, subject) in new[] { ("kl.example.top", "CN=home"), ("a.kl.example.top", "CN=home"), ("a.b.c.kl.example.top", "CN=home"), ("app.kl.example.top", "CN=nas"), ("x.apps.kl.example.top", "CN=nas") })
+        {
+            Assert.Equal(subject, await ProxyUnderTest.HandshakeAsync(served.Port(ListenerKind.Tls), name));
+            Assert.EndsWith($"{(subject == "CN=nas" ? "nas" : "home")} {name}\n", await ProxyUnderTest.ExchangeAsync(served.Port(ListenerKind.Http), $"GET / HTTP/1.1\r\nHost: {name}\r\n\r\n"));
+        }
+    }
+
     [Fact]
     public async Task AWildcardWrittenForTraefikV2IsServedAsTheModelSays()
     {

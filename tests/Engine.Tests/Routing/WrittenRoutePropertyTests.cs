@@ -9,8 +9,9 @@ namespace ClusterExpose.Engine.Tests.Routing;
 
 /// <summary>
 /// What ClusterExpose writes routes every name to the exposure that names it most specifically
-/// (an exact name above a wildcard), in every flavor, and its own lint finds nothing about routing
-/// in it. Generated sets (fixed seed) crowd exact names and wildcards onto the same few domains.
+/// (an exact name above a one-label wildcard above an any-depth one, a longer domain above a shorter),
+/// in every flavor, and its own lint finds nothing about routing in it. Generated sets (fixed seed)
+/// crowd exact names and wildcards of both kinds onto the same few, nested, domains.
 /// </summary>
 public sealed class WrittenRoutePropertyTests
 {
@@ -36,8 +37,10 @@ public sealed class WrittenRoutePropertyTests
                 for (int n = 0; n < random.Next(1, 3); n++)
                 {
                     string domain = Domains[random.Next(Domains.Length)];
-                    string name = random.Next(3) == 0 ? "*." + domain : random.Next(4) == 0 ? domain : Labels[random.Next(Labels.Length)] + "." + domain;
-                    if (claimed.Add(name))
+                    int kind = random.Next(8);
+                    string name = kind < 2 ? "*." + domain : kind < 4 ? "**." + domain : kind == 4 ? domain : Labels[random.Next(Labels.Length)] + "." + domain;
+                    // Under the Gateway API *.d is **.d: one claim.
+                    if (claimed.Add(flavor == ExposeFlavor.GatewayApi && name.StartsWith("*.", StringComparison.Ordinal) ? "*" + name : name))
                     {
                         names.Add(name);
                     }
@@ -63,7 +66,11 @@ public sealed class WrittenRoutePropertyTests
             var routingFindings = RouteLinter.Lint(table).Where(f => !NotAboutRouting.Contains(f.Code)).ToList();
             Assert.True(routingFindings.Count == 0, context + " -> " + string.Join(" | ", routingFindings.Select(f => f.Code + ": " + f.Message)));
 
-            foreach (string name in set.SelectMany(h => h.Hostname).Select(n => n.StartsWith("*.", StringComparison.Ordinal) ? "zz" + n.Substring(1) : n))
+            // A name under each wildcard: one label under a one-label one, two under an any-depth one.
+            foreach (string name in set.SelectMany(h => h.Hostname).Select(n =>
+                HostnameNormalizer.IsAnyDepth(n) ? "zz.yy." + HostnameNormalizer.WildcardDomain(n)
+                : HostnameNormalizer.IsWildcard(n) ? "zz." + HostnameNormalizer.WildcardDomain(n)
+                : n))
             {
                 string expected = MostSpecificOwner(set, name);
                 foreach ((string entryPoint, bool tls) in new[] { ("web", false), ("websecure", true) })
@@ -81,7 +88,10 @@ public sealed class WrittenRoutePropertyTests
         Assert.Equal(400, checkedSets);
     }
 
-    /// <summary>The exposure an operator means: the one naming it exactly, else the one whose wildcard covers it.</summary>
+    /// <summary>
+    /// The exposure an operator means: the one naming it exactly, else the one whose one-label
+    /// wildcard covers it, else the one whose any-depth wildcard with the longest domain covers it.
+    /// </summary>
     private static string MostSpecificOwner(IEnumerable<ExposedHost> set, string name)
     {
         var hosts = set.ToList();
@@ -92,6 +102,15 @@ public sealed class WrittenRoutePropertyTests
         }
 
         string parent = name.Substring(name.IndexOf('.') + 1);
-        return hosts.Single(h => h.Hostname.Contains("*." + parent)).Name;
+        ExposedHost? oneLabel = hosts.SingleOrDefault(h => h.Hostname.Contains("*." + parent));
+        if (oneLabel is not null)
+        {
+            return oneLabel.Name;
+        }
+
+        return hosts
+            .SelectMany(h => h.Hostname.Where(HostnameNormalizer.IsAnyDepth).Where(w => HostnameNormalizer.Covers(w, name)).Select(w => (Host: h, Domain: HostnameNormalizer.WildcardDomain(w))))
+            .OrderByDescending(c => c.Domain.Length)
+            .First().Host.Name;
     }
 }
