@@ -76,7 +76,7 @@ public sealed class AddTcpForwardCommand : ClusterExposeCmdlet
         }
 
         var set = new List<IExposeResource>(received) { created.Value };
-        IReadOnlyList<ClusterExposeException> conflicts = ExposeValidator.ValidateSet(set);
+        IReadOnlyList<ExposeProblem> conflicts = ExposeValidator.ValidateSet(set);
         if (conflicts.Count > 0)
         {
             WriteErrors(conflicts);

@@ -8,12 +8,6 @@ namespace ClusterExpose.Commands;
 /// <summary>What every ClusterExpose cmdlet shares: turning engine failures into ErrorRecords.</summary>
 public abstract class ClusterExposeCmdlet : PSCmdlet
 {
-    internal const string UnsupportedInputObjectErrorId = "UnsupportedInputObject";
-    internal const string NullInputObjectErrorId = "NullInputObject";
-    internal const string NoInputObjectErrorId = "NoInputObject";
-    internal const string FileNotFoundErrorId = "FileNotFound";
-    internal const string ReadFailedErrorId = "ReadFailed";
-    internal const string ManifestTooLargeErrorId = "ManifestTooLarge";
 
     /// <summary>The largest manifest file read unless a cmdlet is told otherwise (Import-ExposeManifest -MaxFileBytes).</summary>
     internal const long DefaultMaxManifestBytes = 16L * 1024 * 1024;
@@ -39,20 +33,26 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
         _ => ErrorCategory.NotSpecified,
     };
 
-    internal static ErrorRecord ToErrorRecord(ClusterExposeException exception)
+    /// <summary>The record of a thrown failure, carrying the exception that was thrown.</summary>
+    internal static ErrorRecord ToErrorRecord(ClusterExposeException exception) => ToErrorRecord(exception.Problem, exception);
+
+    /// <summary>The record of a collected problem; an ErrorRecord needs an exception, so it gets one here.</summary>
+    internal static ErrorRecord ToErrorRecord(ExposeProblem problem) => ToErrorRecord(problem, problem.ToException());
+
+    private static ErrorRecord ToErrorRecord(ExposeProblem problem, ClusterExposeException exception)
     {
-        var record = new ErrorRecord(exception, exception.ErrorId, CategoryOf(exception.Kind), exception.TargetObject);
-        if (exception.RecommendedAction is not null)
+        var record = new ErrorRecord(exception, problem.ErrorId, CategoryOf(problem.Kind), problem.TargetObject);
+        if (problem.RecommendedAction is not null)
         {
-            record.ErrorDetails = new ErrorDetails(exception.Message) { RecommendedAction = exception.RecommendedAction };
+            record.ErrorDetails = new ErrorDetails(problem.Message) { RecommendedAction = problem.RecommendedAction };
         }
 
         return record;
     }
 
-    internal void WriteErrors(IEnumerable<ClusterExposeException> errors)
+    internal void WriteErrors(IEnumerable<ExposeProblem> errors)
     {
-        foreach (ClusterExposeException error in errors)
+        foreach (ExposeProblem error in errors)
         {
             WriteError(ToErrorRecord(error));
         }
@@ -141,7 +141,7 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
 
         WriteError(new ErrorRecord(
             new PSArgumentException($"'{value}' ({value.GetType().Name}) is not an ExposedHost or a TcpForward. Create them with New-ExposedHost and Add-TcpForward, or read them with Import-ExposeManifest."),
-            UnsupportedInputObjectErrorId,
+            ErrorIds.UnsupportedInputObject,
             ErrorCategory.InvalidArgument,
             value));
         return false;
@@ -151,7 +151,7 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
     private protected void ReportNoInput(string what) =>
         WriteError(new ErrorRecord(
             new PSArgumentException($"No ExposedHost or TcpForward came in, so there is nothing to {what}. Pipe in what New-ExposedHost, Add-TcpForward, Import-ExposeManifest or Get-ExposedHost return."),
-            NoInputObjectErrorId,
+            ErrorIds.NoInputObject,
             ErrorCategory.InvalidArgument,
             null));
 
@@ -159,7 +159,7 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
     {
         WriteError(new ErrorRecord(
             new PSArgumentException("$null came in through the pipeline instead of an ExposedHost or a TcpForward; is the variable piped in set?"),
-            NullInputObjectErrorId,
+            ErrorIds.NullInputObject,
             ErrorCategory.InvalidArgument,
             null));
         return false;
@@ -192,7 +192,7 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
             {
                 WriteError(new ErrorRecord(
                     new FileNotFoundException($"No manifest file was found at '{path}'.", path),
-                    FileNotFoundErrorId,
+                    ErrorIds.FileNotFound,
                     ErrorCategory.ObjectNotFound,
                     path));
             }
@@ -220,7 +220,7 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
             {
                 WriteError(new ErrorRecord(
                     new IOException($"'{file}' is {length:N0} bytes, more than the {MaxManifestBytes:N0} a manifest file may be; it was not read. Raise the cap with -MaxFileBytes if the file is really meant."),
-                    ManifestTooLargeErrorId,
+                    ErrorIds.ManifestTooLarge,
                     ErrorCategory.LimitsExceeded,
                     file));
                 return null;
@@ -235,7 +235,7 @@ public abstract class ClusterExposeCmdlet : PSCmdlet
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            WriteError(new ErrorRecord(exception, ReadFailedErrorId, ErrorCategory.ReadError, file));
+            WriteError(new ErrorRecord(exception, ErrorIds.ReadFailed, ErrorCategory.ReadError, file));
             return null;
         }
     }

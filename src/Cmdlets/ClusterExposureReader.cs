@@ -49,7 +49,7 @@ public abstract class ClusterExposureReader<T> : ClusterCmdlet
             if (matched.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(pattern))
             {
                 string where = AllNamespaces.IsPresent ? "any namespace" : $"namespace {session.Namespace}";
-                WriteError(ToErrorRecord(new ClusterExposeException(Engine.Validation.ErrorIds.ExposureNotFound, ExposeErrorKind.ObjectNotFound,
+                WriteError(ToErrorRecord(new ExposeProblem(ErrorIds.ExposureNotFound, ExposeErrorKind.ObjectNotFound,
                     $"No {Noun} named '{pattern}' in {where} of the cluster at {session.Server}.", pattern)));
             }
 

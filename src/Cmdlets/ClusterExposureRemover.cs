@@ -72,7 +72,7 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
         }
 
         var plans = new List<(string Owner, string Namespace, RemovalPlan Plan, T Resource)>();
-        var errors = new List<ClusterExposeException>();
+        var errors = new List<ExposeProblem>();
         foreach (var (name, objectNamespace) in targets)
         {
             string namespaceName = objectNamespace ?? session.Namespace;
@@ -81,7 +81,7 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
             List<T> matched = inventory.Model.Resources.OfType<T>().Where(r => r.Namespace == namespaceName && pattern.IsMatch(r.Name)).ToList();
             if (matched.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
             {
-                errors.Add(Required(session, () => ClusterRemover.NothingToRemove(session, Noun, Noun, name, namespaceName)));
+                errors.Add(Required(session, () => ClusterRemover.NothingToRemove(session, Noun, Noun, name, namespaceName)).Problem);
             }
 
             foreach (T resource in matched.Where(r => plans.All(p => p.Owner != Engine.Manifests.ManifestConventions.OwnerValue(r) || p.Namespace != r.Namespace)))
@@ -100,7 +100,7 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
             }
             catch (ClusterExposeException exception)
             {
-                errors.Add(exception);
+                errors.Add(exception.Problem);
             }
         }
 

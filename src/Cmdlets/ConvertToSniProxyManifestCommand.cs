@@ -51,7 +51,7 @@ public sealed class ConvertToSniProxyManifestCommand : ClusterExposeCmdlet
             Image = Image,
             ModuleVersion = MyInvocation.MyCommand.Module?.Version?.ToString(3) ?? "0.1.0",
         };
-        IReadOnlyList<YDocument> documents = SniProxyDeploymentBuilder.Build(resources, options, out IReadOnlyList<ClusterExposeException> errors);
+        IReadOnlyList<YDocument> documents = SniProxyDeploymentBuilder.Build(resources, options, out IReadOnlyList<ExposeProblem> errors);
         WriteErrors(errors);
         if (errors.Count == 0)
         {

@@ -10,8 +10,6 @@ namespace ClusterExpose.Commands;
 [OutputType(typeof(string))]
 public sealed class ConvertTraefikRuleCommand : ClusterExposeCmdlet
 {
-    internal const string RuleNotConvertibleErrorId = "RuleNotConvertible";
-    internal const string InvalidRuleErrorId = "InvalidRule";
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("Match")]
@@ -35,7 +33,7 @@ public sealed class ConvertTraefikRuleCommand : ClusterExposeCmdlet
             if (string.IsNullOrWhiteSpace(given))
             {
                 WriteError(new ErrorRecord(new PSArgumentException("An empty rule (or $null) came in; give a Traefik rule such as Host(`example.com`)."),
-                    InvalidRuleErrorId, ErrorCategory.InvalidArgument, given));
+                    ErrorIds.InvalidRule, ErrorCategory.InvalidArgument, given));
                 continue;
             }
 
@@ -53,7 +51,7 @@ public sealed class ConvertTraefikRuleCommand : ClusterExposeCmdlet
                     new PSArgumentException(error.Code == RuleConverter.NotConvertibleCode
                         ? $"The {From} rule '{rule}' cannot be written in {To} syntax: {error}."
                         : $"'{rule}' is not a valid {From} rule: {error}."),
-                    error.Code == RuleConverter.NotConvertibleCode ? RuleNotConvertibleErrorId : InvalidRuleErrorId,
+                    error.Code == RuleConverter.NotConvertibleCode ? ErrorIds.RuleNotConvertible : ErrorIds.InvalidRule,
                     ErrorCategory.InvalidArgument,
                     rule);
                 WriteError(record);

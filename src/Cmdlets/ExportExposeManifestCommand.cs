@@ -10,9 +10,6 @@ namespace ClusterExpose.Commands;
 [OutputType(typeof(FileInfo))]
 public sealed class ExportExposeManifestCommand : ManifestRenderingCmdlet
 {
-    internal const string FileExistsErrorId = "FileExists";
-    internal const string WriteFailedErrorId = "WriteFailed";
-    internal const string PathIsFolderErrorId = "PathIsFolder";
 
     [Parameter(Mandatory = true, Position = 0)]
     public string Path { get; set; } = string.Empty;
@@ -31,7 +28,7 @@ public sealed class ExportExposeManifestCommand : ManifestRenderingCmdlet
         {
             WriteError(new ErrorRecord(
                 new IOException($"'{path}' is a folder; give the path of the file to write, such as '{System.IO.Path.Combine(path, "exposures.yaml")}'."),
-                PathIsFolderErrorId,
+                ErrorIds.PathIsFolder,
                 ErrorCategory.InvalidArgument,
                 path));
             return;
@@ -41,7 +38,7 @@ public sealed class ExportExposeManifestCommand : ManifestRenderingCmdlet
         {
             WriteError(new ErrorRecord(
                 new IOException($"The file '{path}' already exists. Use -Force to overwrite it."),
-                FileExistsErrorId,
+                ErrorIds.FileExists,
                 ErrorCategory.ResourceExists,
                 path));
             return;
@@ -71,7 +68,7 @@ public sealed class ExportExposeManifestCommand : ManifestRenderingCmdlet
 
             // The user's path in the message, never the temporary file's.
             WriteError(new ErrorRecord(new IOException($"Could not write '{path}': {exception.Message.Replace(temporary, path, StringComparison.Ordinal)}", exception),
-                WriteFailedErrorId, ErrorCategory.WriteError, path));
+                ErrorIds.WriteFailed, ErrorCategory.WriteError, path));
             return;
         }
 

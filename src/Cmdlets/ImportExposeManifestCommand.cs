@@ -38,7 +38,7 @@ public sealed class ImportExposeManifestCommand : ClusterExposeCmdlet
         if (given.Any(string.IsNullOrWhiteSpace))
         {
             WriteError(new ErrorRecord(new PSArgumentException("An empty path (or $null) came in instead of a manifest file's path."),
-                NullInputObjectErrorId, ErrorCategory.InvalidArgument, null));
+                ErrorIds.NullInputObject, ErrorCategory.InvalidArgument, null));
         }
 
         foreach (string file in ResolveManifestFiles(given.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => p!), ParameterSetName == LiteralPathParameterSet))

@@ -65,7 +65,7 @@ public abstract class ManifestRenderingCmdlet : ClusterExposeCmdlet
             GatewayNamespace = GatewayNamespace,
             GatewayRouteVersion = GatewayRouteVersion == "v1alpha2" ? Engine.Manifests.GatewayRouteVersion.V1Alpha2 : Engine.Manifests.GatewayRouteVersion.V1,
         };
-        string yaml = ManifestBuilder.BuildYaml(Resources, options, out IReadOnlyList<ClusterExposeException> errors);
+        string yaml = ManifestBuilder.BuildYaml(Resources, options, out IReadOnlyList<ExposeProblem> errors);
         WriteErrors(errors);
         return errors.Count == 0 ? yaml : null;
     }

@@ -67,7 +67,7 @@ public sealed class NewExposeRoleManifestCommand : ClusterExposeCmdlet
             LegacyEndpoints = LegacyEndpoints.IsPresent,
             EntryPoints = EntryPoints.IsPresent,
             ReadAllRoutes = ReadAllRoutes.IsPresent,
-        }, out IReadOnlyList<ClusterExposeException> errors);
+        }, out IReadOnlyList<ExposeProblem> errors);
         WriteErrors(errors);
         if (errors.Count == 0)
         {

@@ -102,7 +102,7 @@ public sealed class PublishExposeResourceCommand : ClusterCmdlet
         }
 
         using ClusterSession session = OpenSession();
-        var errors = new List<ClusterExposeException>();
+        var errors = new List<ExposeProblem>();
         var items = new List<PublishItem>();
         if (resources.Count > 0)
         {
@@ -132,7 +132,7 @@ public sealed class PublishExposeResourceCommand : ClusterCmdlet
             }
             catch (ClusterExposeException exception)
             {
-                errors.Add(exception);
+                errors.Add(exception.Problem);
             }
         }
 
@@ -193,7 +193,7 @@ public sealed class PublishExposeResourceCommand : ClusterCmdlet
         Complete(progress);
     }
 
-    private IReadOnlyList<PublishItem> FromModel(ClusterSession session, List<ClusterExposeException> errors)
+    private IReadOnlyList<PublishItem> FromModel(ClusterSession session, List<ExposeProblem> errors)
     {
         ClusterRouteApis apis = Required(session, () => ClusterDiscovery.Discover(session));
         var targeted = new List<IExposeResource>();
@@ -218,12 +218,12 @@ public sealed class PublishExposeResourceCommand : ClusterCmdlet
             GatewayName = GatewayName,
             GatewayNamespace = GatewayNamespace,
         });
-        IReadOnlyList<YDocument> documents = ManifestBuilder.Build(targeted, options, out IReadOnlyList<ClusterExposeException> renderErrors);
+        IReadOnlyList<YDocument> documents = ManifestBuilder.Build(targeted, options, out IReadOnlyList<ExposeProblem> renderErrors);
         errors.AddRange(renderErrors);
         return errors.Count > 0 ? Array.Empty<PublishItem>() : ClusterPublisher.Prepare(documents.Select(d => d.Root), session.Namespace, "rendered", errors);
     }
 
-    private IReadOnlyList<PublishItem> FromFiles(ClusterSession session, List<ClusterExposeException> errors)
+    private IReadOnlyList<PublishItem> FromFiles(ClusterSession session, List<ExposeProblem> errors)
     {
         var items = new List<PublishItem>();
         foreach (string file in files)
@@ -231,14 +231,14 @@ public sealed class PublishExposeResourceCommand : ClusterCmdlet
             string? text = ReadManifestFile(file);
             if (text is null)
             {
-                errors.Add(new ClusterExposeException(ReadFailedErrorId, ExposeErrorKind.InvalidData, $"{file} could not be read.", file));
+                errors.Add(new ExposeProblem(ErrorIds.ReadFailed, ExposeErrorKind.InvalidData, $"{file} could not be read.", file));
                 continue;
             }
 
             IReadOnlyList<YNode> documents = YamlText.Read(text, out string? syntaxError);
             if (syntaxError is not null)
             {
-                errors.Add(new ClusterExposeException(Engine.Validation.ErrorIds.ManifestSyntaxError, ExposeErrorKind.InvalidData, $"{file} is not valid YAML: {syntaxError}", file));
+                errors.Add(new ExposeProblem(ErrorIds.ManifestSyntaxError, ExposeErrorKind.InvalidData, $"{file} is not valid YAML: {syntaxError}", file));
                 continue;
             }
 

@@ -16,8 +16,6 @@ namespace ClusterExpose.Commands;
 [OutputType(typeof(SniProxyInfo))]
 public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
 {
-    internal const string InvalidListenAddressErrorId = "InvalidListenAddress";
-    internal const string WatchNeedsOneFileErrorId = "WatchNeedsOneFile";
 
     private readonly ManualResetEventSlim stopRequested = new();
 
@@ -86,7 +84,7 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
 
         if (Watch.IsPresent && RouteFiles.Count != 1)
         {
-            WriteError(new ErrorRecord(new PSArgumentException("-Watch needs exactly one routes file in -Path."), WatchNeedsOneFileErrorId, ErrorCategory.InvalidArgument, Path));
+            WriteError(new ErrorRecord(new PSArgumentException("-Watch needs exactly one routes file in -Path."), ErrorIds.WatchNeedsOneFile, ErrorCategory.InvalidArgument, Path));
             return;
         }
 
@@ -97,7 +95,7 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
         }
 
         // Loaded and checked once: what -WhatIf describes is the set a start serves.
-        ProxyRouteSet? routes = SniProxyHost.Prepare(RouteSource(), options, out IReadOnlyList<ClusterExposeException> loadErrors);
+        ProxyRouteSet? routes = SniProxyHost.Prepare(RouteSource(), options, out IReadOnlyList<ExposeProblem> loadErrors);
         if (routes is null)
         {
             WriteErrors(loadErrors);
@@ -114,7 +112,7 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
             return;
         }
 
-        SniProxyInfo? started = SniProxyHost.Start(routes, options, Watch.IsPresent ? RouteFiles[0] : null, out IReadOnlyList<ClusterExposeException> errors);
+        SniProxyInfo? started = SniProxyHost.Start(routes, options, Watch.IsPresent ? RouteFiles[0] : null, out IReadOnlyList<ExposeProblem> errors);
         if (started is null)
         {
             WriteErrors(errors);
@@ -150,7 +148,7 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
         {
             if (!IPAddress.TryParse(text, out IPAddress? address))
             {
-                WriteError(new ErrorRecord(new PSArgumentException($"'{text}' is not an IP address to listen on."), InvalidListenAddressErrorId, ErrorCategory.InvalidArgument, text));
+                WriteError(new ErrorRecord(new PSArgumentException($"'{text}' is not an IP address to listen on."), ErrorIds.InvalidListenAddress, ErrorCategory.InvalidArgument, text));
                 return null;
             }
 

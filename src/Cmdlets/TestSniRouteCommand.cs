@@ -23,9 +23,6 @@ namespace ClusterExpose.Commands;
 [OutputType(typeof(SniProbeResult), ParameterSetName = new[] { ProbeParameterSet })]
 public sealed class TestSniRouteCommand : ClusterExposeCmdlet
 {
-    internal const string NoRoutesErrorId = "NoRoutes";
-    internal const string InvalidClientIPErrorId = "InvalidClientIP";
-    internal const string UnknownEntryPointErrorId = "UnknownEntryPoint";
     private const string RouteParameterSet = "Route";
     private const string LintParameterSet = "Lint";
     private const string ProbeParameterSet = "Probe";
@@ -155,7 +152,7 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
         IPAddress? client = null;
         if (ClientIP is not null && !IPAddress.TryParse(ClientIP, out client))
         {
-            ThrowTerminatingError(new ErrorRecord(new PSArgumentException($"'{ClientIP}' is not an IP address."), InvalidClientIPErrorId, ErrorCategory.InvalidArgument, ClientIP));
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException($"'{ClientIP}' is not an IP address."), ErrorIds.InvalidClientIP, ErrorCategory.InvalidArgument, ClientIP));
         }
 
         IReadOnlyList<string> entryPoints = EntryPointsToAsk(table);
@@ -224,7 +221,7 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
             {
                 WriteError(new ErrorRecord(
                     new PSArgumentException("There are no routes to test: pipe ExposedHost or TcpForward objects in, name manifest files with -Path, or read a cluster with -Cluster or -Context."),
-                    NoRoutesErrorId, ErrorCategory.InvalidArgument, null)
+                    ErrorIds.NoRoutes, ErrorCategory.InvalidArgument, null)
                 {
                     ErrorDetails = new ErrorDetails("There are no routes to test.") { RecommendedAction = "New-ExposedHost ... | Test-SniRoute -Hostname <name>, or Test-SniRoute -Hostname <name> -Path <manifest.yaml>." },
                 });
@@ -245,7 +242,7 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
             {
                 WriteError(new ErrorRecord(
                     new PSArgumentException($"No router names the entry point '{EntryPoint}'; the routes use {string.Join(", ", table.EntryPoints)}."),
-                    UnknownEntryPointErrorId, ErrorCategory.ObjectNotFound, EntryPoint));
+                    ErrorIds.UnknownEntryPoint, ErrorCategory.ObjectNotFound, EntryPoint));
                 return Array.Empty<string>();
             }
 
@@ -267,7 +264,7 @@ public sealed class TestSniRouteCommand : ClusterExposeCmdlet
 
         if (problem is not null)
         {
-            WriteError(ToErrorRecord(new ClusterExposeException(ErrorIds.InvalidHostname, ExposeErrorKind.InvalidArgument, $"'{name}' is not a host name to test: {problem}.", name)));
+            WriteError(ToErrorRecord(new ExposeProblem(ErrorIds.InvalidHostname, ExposeErrorKind.InvalidArgument, $"'{name}' is not a host name to test: {problem}.", name)));
             return null;
         }
 

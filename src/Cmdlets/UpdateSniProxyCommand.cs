@@ -30,7 +30,7 @@ public sealed class UpdateSniProxyCommand : SniProxyRoutesCmdlet
 
         try
         {
-            ProxyRouteSet? routes = SniProxyHost.Prepare(Id, RouteSource(), out IReadOnlyList<ClusterExposeException> loadErrors);
+            ProxyRouteSet? routes = SniProxyHost.Prepare(Id, RouteSource(), out IReadOnlyList<ExposeProblem> loadErrors);
             if (routes is null)
             {
                 WriteErrors(loadErrors);
@@ -47,7 +47,7 @@ public sealed class UpdateSniProxyCommand : SniProxyRoutesCmdlet
                 return;
             }
 
-            SniProxyInfo? updated = SniProxyHost.Update(Id, routes, out IReadOnlyList<ClusterExposeException> errors);
+            SniProxyInfo? updated = SniProxyHost.Update(Id, routes, out IReadOnlyList<ExposeProblem> errors);
             WriteErrors(errors);
             if (updated is not null && PassThru.IsPresent)
             {

@@ -8,7 +8,7 @@ namespace ClusterExpose.Engine;
 public sealed class Validated<T>
     where T : class
 {
-    public Validated(T? value, IReadOnlyList<ClusterExposeException> errors, IReadOnlyList<string>? warnings = null)
+    public Validated(T? value, IReadOnlyList<ExposeProblem> errors, IReadOnlyList<string>? warnings = null)
     {
         Value = errors.Count == 0 ? value : null;
         Errors = errors;
@@ -17,7 +17,7 @@ public sealed class Validated<T>
 
     public T? Value { get; }
 
-    public IReadOnlyList<ClusterExposeException> Errors { get; }
+    public IReadOnlyList<ExposeProblem> Errors { get; }
 
     /// <summary>What was changed in the input to mean what the object can say.</summary>
     public IReadOnlyList<string> Warnings { get; }
@@ -45,7 +45,7 @@ public static class ExposeFactory
         ExposeFlavor flavor = ExposeFlavor.TraefikV3,
         bool includeAllSubdomains = false)
     {
-        var errors = new List<ClusterExposeException>();
+        var errors = new List<ExposeProblem>();
         var warnings = new List<string>();
         var names = new List<string>();
         foreach (string raw in hostnames ?? Enumerable.Empty<string>())
@@ -112,7 +112,7 @@ public static class ExposeFactory
         ProxyProtocolVersion proxyProtocol = ProxyProtocolVersion.None,
         ExposeFlavor flavor = ExposeFlavor.TraefikV3)
     {
-        var errors = new List<ClusterExposeException>();
+        var errors = new List<ExposeProblem>();
         var addresses = NormalizeAddresses(targetAddresses, errors);
         var forward = new TcpForward(
             name?.Trim() ?? string.Empty,
@@ -132,7 +132,7 @@ public static class ExposeFactory
         return new Validated<TcpForward>(forward, errors);
     }
 
-    private static string[] NormalizeAddresses(IEnumerable<string>? raw, List<ClusterExposeException> errors)
+    private static string[] NormalizeAddresses(IEnumerable<string>? raw, List<ExposeProblem> errors)
     {
         var addresses = new List<string>();
         foreach (string address in raw ?? Enumerable.Empty<string>())

@@ -3,25 +3,27 @@ using System;
 namespace ClusterExpose;
 
 /// <summary>
-/// A failure with a stable id. The facade turns it into an ErrorRecord whose FullyQualifiedErrorId
-/// starts with <see cref="ErrorId"/>, so scripts can rely on the id rather than the message.
+/// An <see cref="ExposeProblem"/> thrown: a failure that stops what was being done. The facade turns
+/// it into an ErrorRecord whose FullyQualifiedErrorId starts with <see cref="ErrorId"/>, so scripts
+/// can rely on the id rather than the message.
 /// </summary>
 public sealed class ClusterExposeException : Exception
 {
     public ClusterExposeException(string errorId, ExposeErrorKind kind, string message, object? targetObject = null, string? recommendedAction = null, Exception? innerException = null)
-        : base(message, innerException)
+        : this(new ExposeProblem(errorId, kind, message, targetObject, recommendedAction, innerException))
     {
-        ErrorId = errorId;
-        Kind = kind;
-        TargetObject = targetObject;
-        RecommendedAction = recommendedAction;
     }
 
-    public string ErrorId { get; }
+    public ClusterExposeException(ExposeProblem problem)
+        : base(problem.Message, problem.Cause) => Problem = problem;
 
-    public ExposeErrorKind Kind { get; }
+    public ExposeProblem Problem { get; }
 
-    public object? TargetObject { get; }
+    public string ErrorId => Problem.ErrorId;
 
-    public string? RecommendedAction { get; }
+    public ExposeErrorKind Kind => Problem.Kind;
+
+    public object? TargetObject => Problem.TargetObject;
+
+    public string? RecommendedAction => Problem.RecommendedAction;
 }

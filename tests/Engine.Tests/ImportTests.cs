@@ -38,7 +38,7 @@ public sealed class ImportTests
     public void ASyntaxErrorNamesItsLine()
     {
         ImportResult result = ManifestImporter.Import("apiVersion: v1\nkind: Service\nmetadata: {name: x\n", "broken.yaml");
-        ClusterExposeException error = Assert.Single(result.Errors);
+        ExposeProblem error = Assert.Single(result.Errors);
         Assert.Equal(ErrorIds.ManifestSyntaxError, error.ErrorId);
         Assert.Equal(ExposeErrorKind.InvalidData, error.Kind);
         Assert.Contains("broken.yaml", error.Message);
@@ -66,7 +66,7 @@ public sealed class ImportTests
         string yaml = File.ReadAllText(Path.Combine(TestData.Folder("Manifests"), "scenario-by-hand.yaml"))
             .Replace("match: Host(`kl.example.top`) || HostRegexp", "match: Host(`kl.example.top`) && PathPrefix(`/x`) || HostRegexp");
         ImportResult result = ManifestImporter.Import(yaml, "paths.yaml");
-        ClusterExposeException error = Assert.Single(result.Errors);
+        ExposeProblem error = Assert.Single(result.Errors);
         Assert.Equal(ErrorIds.ManifestInvalidObject, error.ErrorId);
         Assert.Contains("IngressRoute 'default/kl-http'", error.Message);
         Assert.Empty(result.Resources);
@@ -101,7 +101,7 @@ public sealed class ImportTests
     {
         string yaml = File.ReadAllText(Path.Combine(TestData.Folder("Manifests"), "scenario-by-hand.yaml")).Replace("ip: 10.21.22.65", "ip: not-an-ip");
         ImportResult result = ManifestImporter.Import(yaml, "bad-ip.yaml");
-        ClusterExposeException error = Assert.Single(result.Errors);
+        ExposeProblem error = Assert.Single(result.Errors);
         Assert.Equal(ErrorIds.ManifestInvalidObject, error.ErrorId);
         Assert.Contains("Service 'default/k65'", error.Message);
         Assert.Contains("not-an-ip", error.Message);

@@ -8,7 +8,7 @@ namespace ClusterExpose.Engine.Tests;
 
 public sealed class ValidationTests
 {
-    private static string[] Ids(System.Collections.Generic.IEnumerable<ClusterExposeException> errors) => errors.Select(e => e.ErrorId).ToArray();
+    private static string[] Ids(System.Collections.Generic.IEnumerable<ExposeProblem> errors) => errors.Select(e => e.ErrorId).ToArray();
 
     [Theory]
     [InlineData("K65", ErrorIds.InvalidName)]
@@ -38,7 +38,7 @@ public sealed class ValidationTests
     public void PortsMustBeBetween1And65535(int port, string field)
     {
         var created = ExposeFactory.CreateHost("k65", new[] { "kl.example.top" }, false, new[] { "10.21.22.65" }, httpPort: port);
-        ClusterExposeException error = Assert.Single(created.Errors);
+        ExposeProblem error = Assert.Single(created.Errors);
         Assert.Equal(ErrorIds.InvalidPort, error.ErrorId);
         Assert.Equal(ExposeErrorKind.InvalidArgument, error.Kind);
         Assert.Contains($"{field} '{port}'", error.Message);
@@ -109,7 +109,7 @@ public sealed class ValidationTests
         var a = ExposeFactory.CreateHost("a", new[] { "kl.example.top" }, true, new[] { "10.21.22.65" }).Value!;
         var b = ExposeFactory.CreateHost("b", new[] { "*.kl.example.top" }, false, new[] { "10.21.22.66" }).Value!;
         var errors = ExposeValidator.ValidateSet(new IExposeResource[] { a, b });
-        ClusterExposeException error = Assert.Single(errors);
+        ExposeProblem error = Assert.Single(errors);
         Assert.Equal(ErrorIds.DuplicateHostname, error.ErrorId);
         Assert.Contains("'*.kl.example.top'", error.Message);
         Assert.Contains("a, b", error.Message);
@@ -142,7 +142,7 @@ public sealed class ValidationTests
         Assert.Equal(entryPoint, forward.EntryPoint);
         var documents = ManifestBuilder.Build(new IExposeResource[] { forward }, new ManifestOptions(), out var errors);
         Assert.Empty(documents);
-        ClusterExposeException error = Assert.Single(errors);
+        ExposeProblem error = Assert.Single(errors);
         Assert.Equal(ErrorIds.ReservedEntryPoint, error.ErrorId);
         Assert.Equal(ExposeErrorKind.InvalidArgument, error.Kind);
         Assert.Contains($"EntryPoint '{entryPoint}' of TcpForward/{entryPoint}", error.Message);
@@ -160,7 +160,7 @@ public sealed class ValidationTests
         var host = ExposeFactory.CreateHost("k65", new[] { "kl.example.top" }, false, new[] { "10.21.22.65" }, httpsEntryPoint: "edge-tls").Value!;
         var forward = ExposeFactory.CreateForward("db", 5432, new[] { "10.21.22.70" }, entryPoint: "edge-tls").Value!;
         Assert.Empty(ManifestBuilder.Build(new IExposeResource[] { host, forward }, new ManifestOptions(), out var errors));
-        ClusterExposeException error = Assert.Single(errors);
+        ExposeProblem error = Assert.Single(errors);
         Assert.Equal(ErrorIds.ReservedEntryPoint, error.ErrorId);
         Assert.Contains("where ExposedHost/k65 routes by host name", error.Message);
     }
@@ -180,7 +180,7 @@ public sealed class ValidationTests
     {
         var forward = ExposeFactory.CreateForward("tls", port, new[] { "10.21.22.70" }).Value!;
         Assert.Empty(ManifestBuilder.Build(new IExposeResource[] { forward }, new ManifestOptions(), out var errors));
-        ClusterExposeException error = Assert.Single(errors);
+        ExposeProblem error = Assert.Single(errors);
         Assert.Equal(ErrorIds.ReservedPublicPort, error.ErrorId);
         Assert.Contains($"Traefik's own '{taken}' entry point", error.Message);
 
@@ -214,7 +214,7 @@ public sealed class ValidationTests
         var low = ExposeFactory.CreateForward("ssh", 22, new[] { "10.21.22.70" }).Value!;
         var high = ExposeFactory.CreateForward("ssh-alt", 10022, new[] { "10.21.22.71" }).Value!;
         Assert.Empty(ManifestBuilder.Build(new IExposeResource[] { low, high }, new ManifestOptions(), out var errors));
-        ClusterExposeException error = Assert.Single(errors);
+        ExposeProblem error = Assert.Single(errors);
         Assert.Equal(ErrorIds.DuplicateContainerPort, error.ErrorId);
         Assert.Contains("TcpForward/ssh (port 22) and TcpForward/ssh-alt (port 10022)", error.Message);
         Assert.Contains("port 10022 inside the Traefik pod", error.Message);
@@ -243,7 +243,7 @@ public sealed class ValidationTests
         Assert.NotNull(host.Value);
         string yaml = ManifestBuilder.BuildYaml(new IExposeResource[] { host.Value! }, new ManifestOptions(), out var errors);
         Assert.Equal(string.Empty, yaml);
-        ClusterExposeException error = Assert.Single(errors);
+        ExposeProblem error = Assert.Single(errors);
         Assert.Equal(ErrorIds.AddressRejectedByKubernetes, error.ErrorId);
         Assert.Contains(reason, error.Message);
         Assert.Contains(address, error.Message);

@@ -27,7 +27,7 @@ public sealed class YamlBoundsTests
         Assert.Contains("aliases expand to more than", failure.Message);
         Assert.Empty(documents);
         ImportResult imported = ManifestImporter.Import(text.ToString(), "lol.yaml");
-        ClusterExposeException error = Assert.Single(imported.Errors);
+        ExposeProblem error = Assert.Single(imported.Errors);
         Assert.Equal(ErrorIds.ManifestTooComplex, error.ErrorId);
         Assert.Equal(ExposeErrorKind.InvalidData, error.Kind);
         Assert.Empty(imported.Resources);

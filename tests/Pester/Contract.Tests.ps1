@@ -120,7 +120,7 @@ Describe 'Pipeline input a cmdlet cannot use' {
     ) {
         $piped = @{ null = $null; empty = @(); string = 'kl.example.top'; date = [datetime]::UnixEpoch }[$Case]
         $block = $commands[$Command]
-        $record = Assert-CommandError { & $block $piped } $Id $Category
+        $record = Assert-CommandError { & $block $piped } "$Id,ClusterExpose.Commands.$(($Command -split ' ')[0] -replace '-')Command" $Category
         "$($record.Exception.GetType().FullName)" | Should -Not -Match 'NullReference'
         Test-Path (Join-Path $TestDrive 'never.yaml') | Should -BeFalse
     }

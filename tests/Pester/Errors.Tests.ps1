@@ -6,16 +6,16 @@ BeforeAll {
 
 Describe 'Input errors carry stable ids' {
     It '<Name>' -ForEach @(
-        @{ Name = 'an invalid host name'; Id = 'InvalidHostname'; Command = { New-ExposedHost k65 'kl..example.top' 10.21.22.65 } }
-        @{ Name = 'a wildcard in the middle'; Id = 'InvalidHostname'; Command = { New-ExposedHost k65 'a.*.example.top' 10.21.22.65 } }
-        @{ Name = 'a host name as target'; Id = 'InvalidTargetAddress'; Command = { New-ExposedHost k65 kl.example.top private.example } }
-        @{ Name = 'an upper-case Service name'; Id = 'InvalidName'; Command = { New-ExposedHost K65 kl.example.top 10.21.22.65 } }
-        @{ Name = 'a namespace with underscores'; Id = 'InvalidNamespace'; Command = { New-ExposedHost k65 kl.example.top 10.21.22.65 -Namespace my_ns } }
-        @{ Name = 'port 0'; Id = 'InvalidPort'; Command = { New-ExposedHost k65 kl.example.top 10.21.22.65 -TargetHttpsPort 0 } }
-        @{ Name = 'port 70000'; Id = 'InvalidPort'; Command = { Add-TcpForward pg 70000 10.21.22.70 } }
-        @{ Name = 'PROXY protocol on the Gateway API'; Id = 'UnsupportedByFlavor'; Command = { New-ExposedHost k65 kl.example.top 10.21.22.65 -Flavor GatewayApi -ProxyProtocol V1 } }
-        @{ Name = 'PROXY protocol on a LoadBalancer forward'; Id = 'UnsupportedByMode'; Command = { Add-TcpForward ssh 22 10.21.22.9 -Mode LoadBalancer -ProxyProtocol V2 } }
-        @{ Name = 'a long forward name without an entry point'; Id = 'InvalidEntryPoint'; Command = { Add-TcpForward postgres-primary-db 5432 10.21.22.70 } }
+        @{ Name = 'an invalid host name'; Id = 'InvalidHostname,ClusterExpose.Commands.NewExposedHostCommand'; Command = { New-ExposedHost k65 'kl..example.top' 10.21.22.65 } }
+        @{ Name = 'a wildcard in the middle'; Id = 'InvalidHostname,ClusterExpose.Commands.NewExposedHostCommand'; Command = { New-ExposedHost k65 'a.*.example.top' 10.21.22.65 } }
+        @{ Name = 'a host name as target'; Id = 'InvalidTargetAddress,ClusterExpose.Commands.NewExposedHostCommand'; Command = { New-ExposedHost k65 kl.example.top private.example } }
+        @{ Name = 'an upper-case Service name'; Id = 'InvalidName,ClusterExpose.Commands.NewExposedHostCommand'; Command = { New-ExposedHost K65 kl.example.top 10.21.22.65 } }
+        @{ Name = 'a namespace with underscores'; Id = 'InvalidNamespace,ClusterExpose.Commands.NewExposedHostCommand'; Command = { New-ExposedHost k65 kl.example.top 10.21.22.65 -Namespace my_ns } }
+        @{ Name = 'port 0'; Id = 'InvalidPort,ClusterExpose.Commands.NewExposedHostCommand'; Command = { New-ExposedHost k65 kl.example.top 10.21.22.65 -TargetHttpsPort 0 } }
+        @{ Name = 'port 70000'; Id = 'InvalidPort,ClusterExpose.Commands.AddTcpForwardCommand'; Command = { Add-TcpForward pg 70000 10.21.22.70 } }
+        @{ Name = 'PROXY protocol on the Gateway API'; Id = 'UnsupportedByFlavor,ClusterExpose.Commands.NewExposedHostCommand'; Command = { New-ExposedHost k65 kl.example.top 10.21.22.65 -Flavor GatewayApi -ProxyProtocol V1 } }
+        @{ Name = 'PROXY protocol on a LoadBalancer forward'; Id = 'UnsupportedByMode,ClusterExpose.Commands.AddTcpForwardCommand'; Command = { Add-TcpForward ssh 22 10.21.22.9 -Mode LoadBalancer -ProxyProtocol V2 } }
+        @{ Name = 'a long forward name without an entry point'; Id = 'InvalidEntryPoint,ClusterExpose.Commands.AddTcpForwardCommand'; Command = { Add-TcpForward postgres-primary-db 5432 10.21.22.70 } }
     ) {
         $record = Assert-CommandError $Command $Id 'InvalidArgument'
         $record.Exception.Message | Should -Match "'"
@@ -23,7 +23,7 @@ Describe 'Input errors carry stable ids' {
 
     It 'New-ExposedHost reports every problem, not just the first' {
         $null = New-ExposedHost K kl.example.top 10.21.22.65 -Namespace Bad_NS -HttpPort 0 -ErrorAction SilentlyContinue -ErrorVariable err
-        ($err | ForEach-Object { $_.FullyQualifiedErrorId.Split(',')[0] }) | Should -Be @('InvalidName', 'InvalidNamespace', 'InvalidPort')
+        $err.FullyQualifiedErrorId | Should -Be @('InvalidName', 'InvalidNamespace', 'InvalidPort' | ForEach-Object { "$_,ClusterExpose.Commands.NewExposedHostCommand" })
     }
 
     It 'Add-TcpForward refuses a public port already in the set and passes nothing on' {
@@ -50,9 +50,9 @@ Describe 'Input errors carry stable ids' {
     }
 
     It 'a forward cannot take what Traefik''s own chart declares: <Name>' -ForEach @(
-        @{ Name = 'the web entry point'; Id = 'ReservedEntryPoint'; Command = { Add-TcpForward web 8081 10.21.22.70 | ConvertTo-ExposeManifest } }
-        @{ Name = 'the public port of websecure'; Id = 'ReservedPublicPort'; Command = { Add-TcpForward mail 443 10.21.22.70 | ConvertTo-ExposeManifest } }
-        @{ Name = 'the pod port of another forward'; Id = 'DuplicateContainerPort'; Command = { Add-TcpForward ssh 22 10.21.22.70 | Add-TcpForward ssh-alt 10022 10.21.22.71 | ConvertTo-ExposeManifest } }
+        @{ Name = 'the web entry point'; Id = 'ReservedEntryPoint,ClusterExpose.Commands.ConvertToExposeManifestCommand'; Command = { Add-TcpForward web 8081 10.21.22.70 | ConvertTo-ExposeManifest } }
+        @{ Name = 'the public port of websecure'; Id = 'ReservedPublicPort,ClusterExpose.Commands.ConvertToExposeManifestCommand'; Command = { Add-TcpForward mail 443 10.21.22.70 | ConvertTo-ExposeManifest } }
+        @{ Name = 'the pod port of another forward'; Id = 'DuplicateContainerPort,ClusterExpose.Commands.ConvertToExposeManifestCommand'; Command = { Add-TcpForward ssh 22 10.21.22.70 | Add-TcpForward ssh-alt 10022 10.21.22.71 | ConvertTo-ExposeManifest } }
     ) {
         $record = Assert-CommandError $Command $Id 'InvalidArgument'
         $record.ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
@@ -71,13 +71,13 @@ Describe 'Input errors carry stable ids' {
         $written.FullName | Should -Be $nested
         Get-Content -Raw $nested | Should -Match 'kind: IngressRouteTCP'
 
-        $folder = Assert-CommandError { New-ExposedHost k65 kl.example.top 10.21.22.65 | Export-ExposeManifest -Path (Join-Path $TestDrive 'cloud') } 'PathIsFolder' 'InvalidArgument'
+        $folder = Assert-CommandError { New-ExposedHost k65 kl.example.top 10.21.22.65 | Export-ExposeManifest -Path (Join-Path $TestDrive 'cloud') } 'PathIsFolder,ClusterExpose.Commands.ExportExposeManifestCommand' 'InvalidArgument'
         "$folder" | Should -Match ([regex]::Escape((Join-Path $TestDrive 'cloud')))
 
         # A file where the parent folder should be: the folder cannot be made.
         $blocked = Join-Path $TestDrive 'plain-file/k65.yaml'
         Set-Content -LiteralPath (Join-Path $TestDrive 'plain-file') -Value 'not a folder'
-        $failed = Assert-CommandError { New-ExposedHost k65 kl.example.top 10.21.22.65 | Export-ExposeManifest -Path $blocked } 'WriteFailed' 'WriteError'
+        $failed = Assert-CommandError { New-ExposedHost k65 kl.example.top 10.21.22.65 | Export-ExposeManifest -Path $blocked } 'WriteFailed,ClusterExpose.Commands.ExportExposeManifestCommand' 'WriteError'
         "$failed" | Should -Match ([regex]::Escape($blocked))
         "$failed" | Should -Not -Match '\.tmp-'
     }
@@ -121,7 +121,7 @@ Describe 'Manifest errors' {
         $path = Join-Path $TestDrive 'k65.yaml'
         New-ExposedHost k65 kl.example.top 10.21.22.65 | Export-ExposeManifest -Path $path
         $size = (Get-Item $path).Length
-        $record = Assert-CommandError { Import-ExposeManifest $path -MaxFileBytes ($size - 1) } 'ManifestTooLarge' 'LimitsExceeded'
+        $record = Assert-CommandError { Import-ExposeManifest $path -MaxFileBytes ($size - 1) } 'ManifestTooLarge,ClusterExpose.Commands.ImportExposeManifestCommand' 'LimitsExceeded'
         "$record" | Should -Match ([regex]::Escape($path))
         "$record" | Should -Match '-MaxFileBytes'
         (Import-ExposeManifest $path -MaxFileBytes $size).Name | Should -Be 'k65'
@@ -132,7 +132,7 @@ Describe 'Manifest errors' {
         $lines = @('apiVersion: v1', 'kind: ConfigMap', 'metadata: {name: lol}', 'data:', '  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]')
         $lines += (1..9 | ForEach-Object { $level = $_; "  a${level}: &a$level [" + ((1..10 | ForEach-Object { "*a$($level - 1)" }) -join ', ') + ']' })
         $lines -join "`n" | Set-Content -LiteralPath $path
-        Assert-CommandError { Import-ExposeManifest $path } 'ManifestTooComplex' 'InvalidData' | Out-Null
+        Assert-CommandError { Import-ExposeManifest $path } 'ManifestTooComplex,ClusterExpose.Commands.ImportExposeManifestCommand' 'InvalidData' | Out-Null
     }
 
     It 'a missing file is ObjectNotFound' {
@@ -142,10 +142,10 @@ Describe 'Manifest errors' {
 
     It 'a wildcard that matches nothing is ObjectNotFound naming the pattern, for every reader of files' {
         $pattern = Join-Path $TestDrive 'nowhere/*.yaml'
-        $record = Assert-CommandError { Import-ExposeManifest $pattern } 'FileNotFound' 'ObjectNotFound'
+        $record = Assert-CommandError { Import-ExposeManifest $pattern } 'FileNotFound,ClusterExpose.Commands.ImportExposeManifestCommand' 'ObjectNotFound'
         "$record" | Should -Match ([regex]::Escape($pattern))
-        Assert-CommandError { Test-SniRoute -Hostname a.example.top -Path $pattern } 'FileNotFound' 'ObjectNotFound' | Out-Null
-        Assert-CommandError { Start-SniProxy -Path $pattern -ListenAddress 127.0.0.1 -WhatIf } 'FileNotFound' 'ObjectNotFound' | Out-Null
+        Assert-CommandError { Test-SniRoute -Hostname a.example.top -Path $pattern } 'FileNotFound,ClusterExpose.Commands.TestSniRouteCommand' 'ObjectNotFound' | Out-Null
+        Assert-CommandError { Start-SniProxy -Path $pattern -ListenAddress 127.0.0.1 -WhatIf } 'FileNotFound,ClusterExpose.Commands.StartSniProxyCommand' 'ObjectNotFound' | Out-Null
     }
 
     It 'a file with no objects is an error' {

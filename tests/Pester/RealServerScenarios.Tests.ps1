@@ -115,7 +115,7 @@ Describe 'A HelmChartConfig the user applied with kubectl' {
 
     It 'is a conflict on its values that says what -Force does, and nothing is written' {
         $before = Get-Versions $fake
-        $failure = Assert-CommandError { Add-TcpForward pg 5432 10.21.22.70 | Publish-ExposeResource -KubeConfig $fake.KubeConfig } 'ClusterFieldConflict' 'InvalidOperation'
+        $failure = Assert-CommandError { Add-TcpForward pg 5432 10.21.22.70 | Publish-ExposeResource -KubeConfig $fake.KubeConfig } 'ClusterFieldConflict,ClusterExpose.Commands.PublishExposeResourceCommand' 'InvalidOperation'
         "$failure" | Should -Match 'spec\.valuesContent of .*kube-system/traefik is managed by kubectl'
         "$failure" | Should -Match 'keeps every other value'
         $failure.ErrorDetails.RecommendedAction | Should -Match '-Force'

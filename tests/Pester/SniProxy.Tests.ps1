@@ -148,12 +148,12 @@ Describe 'Errors carry stable ids and start nothing' {
     }
 
     It '<Name>' -ForEach @(
-        @{ Name = 'no routes'; Id = 'NoProxyRoutes'; Category = 'InvalidArgument'; Command = { Start-SniProxy -ListenAddress 127.0.0.1 } }
-        @{ Name = 'a listen address that is not one'; Id = 'InvalidListenAddress'; Category = 'InvalidArgument'; Command = { New-ExposedHost k65 kl.example.top 127.0.0.1 | Start-SniProxy -ListenAddress localhost } }
-        @{ Name = 'a routes file that is missing'; Id = 'FileNotFound'; Category = 'ObjectNotFound'; Command = { Start-SniProxy -Path (Join-Path $TestDrive 'none.yaml') } }
-        @{ Name = 'a proxy that does not run'; Id = 'ProxyNotFound'; Category = 'ObjectNotFound'; Command = { Stop-SniProxy -Id 987654 } }
-        @{ Name = 'counters of a proxy that does not run'; Id = 'ProxyNotFound'; Category = 'ObjectNotFound'; Command = { Get-SniProxy -Id 987654 } }
-        @{ Name = 'a string piped in as a route'; Id = 'UnsupportedInputObject'; Category = 'InvalidArgument'; Command = { 'kl.example.top' | Start-SniProxy -ListenAddress 127.0.0.1 } }
+        @{ Name = 'no routes'; Id = 'NoProxyRoutes,ClusterExpose.Commands.StartSniProxyCommand'; Category = 'InvalidArgument'; Command = { Start-SniProxy -ListenAddress 127.0.0.1 } }
+        @{ Name = 'a listen address that is not one'; Id = 'InvalidListenAddress,ClusterExpose.Commands.StartSniProxyCommand'; Category = 'InvalidArgument'; Command = { New-ExposedHost k65 kl.example.top 127.0.0.1 | Start-SniProxy -ListenAddress localhost } }
+        @{ Name = 'a routes file that is missing'; Id = 'FileNotFound,ClusterExpose.Commands.StartSniProxyCommand'; Category = 'ObjectNotFound'; Command = { Start-SniProxy -Path (Join-Path $TestDrive 'none.yaml') } }
+        @{ Name = 'a proxy that does not run'; Id = 'ProxyNotFound,ClusterExpose.Commands.StopSniProxyCommand'; Category = 'ObjectNotFound'; Command = { Stop-SniProxy -Id 987654 } }
+        @{ Name = 'counters of a proxy that does not run'; Id = 'ProxyNotFound,ClusterExpose.Commands.GetSniProxyCommand'; Category = 'ObjectNotFound'; Command = { Get-SniProxy -Id 987654 } }
+        @{ Name = 'a string piped in as a route'; Id = 'UnsupportedInputObject,ClusterExpose.Commands.StartSniProxyCommand'; Category = 'InvalidArgument'; Command = { 'kl.example.top' | Start-SniProxy -ListenAddress 127.0.0.1 } }
     ) {
         $before = @(Get-SniProxy).Count
         $null = Assert-CommandError $Command $Id $Category

@@ -195,14 +195,14 @@ Describe 'Convert-TraefikRule' {
 
 Describe 'Errors carry stable ids and change nothing' {
     It '<Name>' -ForEach @(
-        @{ Name = 'no routes at all'; Id = 'NoRoutes'; Category = 'InvalidArgument'; Command = { Test-SniRoute -Hostname kl.example.top } }
-        @{ Name = 'a missing manifest file'; Id = 'FileNotFound'; Category = 'ObjectNotFound'; Command = { Test-SniRoute -Hostname kl.example.top -Path (Join-Path $TestDrive 'absent.yaml') } }
-        @{ Name = 'a name that is not a host name'; Id = 'InvalidHostname'; Category = 'InvalidArgument'; Command = { $home65 | Test-SniRoute -Hostname 'kl..example.top' } }
-        @{ Name = 'a wildcard as the name asked about'; Id = 'InvalidHostname'; Category = 'InvalidArgument'; Command = { $home65 | Test-SniRoute -Hostname '*.kl.example.top' } }
-        @{ Name = 'an entry point no router uses'; Id = 'UnknownEntryPoint'; Category = 'ObjectNotFound'; Command = { $home65 | Test-SniRoute -Hostname kl.example.top -EntryPoint webs } }
-        @{ Name = 'a string piped in as a route'; Id = 'UnsupportedInputObject'; Category = 'InvalidArgument'; Command = { 'kl.example.top' | Test-SniRoute -Hostname kl.example.top } }
-        @{ Name = 'a rule that does not parse'; Id = 'InvalidRule'; Category = 'InvalidArgument'; Command = { Convert-TraefikRule 'Host(`a`' } }
-        @{ Name = 'a rule v2 cannot say'; Id = 'RuleNotConvertible'; Category = 'InvalidArgument'; Command = { Convert-TraefikRule 'PathRegexp(`^/x`)' -From V3 -To V2 } }
+        @{ Name = 'no routes at all'; Id = 'NoRoutes,ClusterExpose.Commands.TestSniRouteCommand'; Category = 'InvalidArgument'; Command = { Test-SniRoute -Hostname kl.example.top } }
+        @{ Name = 'a missing manifest file'; Id = 'FileNotFound,ClusterExpose.Commands.TestSniRouteCommand'; Category = 'ObjectNotFound'; Command = { Test-SniRoute -Hostname kl.example.top -Path (Join-Path $TestDrive 'absent.yaml') } }
+        @{ Name = 'a name that is not a host name'; Id = 'InvalidHostname,ClusterExpose.Commands.TestSniRouteCommand'; Category = 'InvalidArgument'; Command = { $home65 | Test-SniRoute -Hostname 'kl..example.top' } }
+        @{ Name = 'a wildcard as the name asked about'; Id = 'InvalidHostname,ClusterExpose.Commands.TestSniRouteCommand'; Category = 'InvalidArgument'; Command = { $home65 | Test-SniRoute -Hostname '*.kl.example.top' } }
+        @{ Name = 'an entry point no router uses'; Id = 'UnknownEntryPoint,ClusterExpose.Commands.TestSniRouteCommand'; Category = 'ObjectNotFound'; Command = { $home65 | Test-SniRoute -Hostname kl.example.top -EntryPoint webs } }
+        @{ Name = 'a string piped in as a route'; Id = 'UnsupportedInputObject,ClusterExpose.Commands.TestSniRouteCommand'; Category = 'InvalidArgument'; Command = { 'kl.example.top' | Test-SniRoute -Hostname kl.example.top } }
+        @{ Name = 'a rule that does not parse'; Id = 'InvalidRule,ClusterExpose.Commands.ConvertTraefikRuleCommand'; Category = 'InvalidArgument'; Command = { Convert-TraefikRule 'Host(`a`' } }
+        @{ Name = 'a rule v2 cannot say'; Id = 'RuleNotConvertible,ClusterExpose.Commands.ConvertTraefikRuleCommand'; Category = 'InvalidArgument'; Command = { Convert-TraefikRule 'PathRegexp(`^/x`)' -From V3 -To V2 } }
     ) {
         $null = Assert-CommandError $Command $Id $Category
     }

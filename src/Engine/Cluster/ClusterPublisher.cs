@@ -56,7 +56,7 @@ public static class ClusterPublisher
     };
 
     /// <summary>Turns rendered or read documents into items; an object of a kind ClusterExpose does not write is an error.</summary>
-    public static IReadOnlyList<PublishItem> Prepare(IEnumerable<YMap> objects, string defaultNamespace, string source, List<ClusterExposeException> errors)
+    public static IReadOnlyList<PublishItem> Prepare(IEnumerable<YMap> objects, string defaultNamespace, string source, List<ExposeProblem> errors)
     {
         var items = new List<PublishItem>();
         foreach (YMap root in objects)
@@ -67,14 +67,14 @@ public static class ClusterPublisher
             string described = $"{kind ?? "?"} {name ?? "?"} ({source})";
             if (!KubeResourceType.TrySplitApiVersion(apiVersion, out string group, out string version) || kind is null || string.IsNullOrEmpty(name))
             {
-                errors.Add(new ClusterExposeException(ErrorIds.ManifestInvalidObject, ExposeErrorKind.InvalidData,
+                errors.Add(new ExposeProblem(ErrorIds.ManifestInvalidObject, ExposeErrorKind.InvalidData,
                     $"{described} has no apiVersion, kind or metadata.name.", described));
                 continue;
             }
 
             if (!KubeKinds.TryFind(group, kind, out KubeKind known))
             {
-                errors.Add(new ClusterExposeException(ErrorIds.UnsupportedKind, ExposeErrorKind.InvalidArgument,
+                errors.Add(new ExposeProblem(ErrorIds.UnsupportedKind, ExposeErrorKind.InvalidArgument,
                     $"{described}: ClusterExpose publishes only the kinds it renders ({string.Join(", ", KubeKinds.All.Select(k => k.Kind).Distinct())}); use kubectl for {apiVersion} {kind}.",
                     described, "Leave that object out, or apply it with kubectl."));
                 continue;

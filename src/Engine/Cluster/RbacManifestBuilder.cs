@@ -44,20 +44,20 @@ public static class RbacManifestBuilder
 {
     private static readonly string[] Verbs = { "get", "list", "create", "patch", "delete" };
 
-    public static IReadOnlyList<YDocument> Build(RbacOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    public static IReadOnlyList<YDocument> Build(RbacOptions options, out IReadOnlyList<ExposeProblem> errors)
     {
-        var problems = new List<ClusterExposeException>();
+        var problems = new List<ExposeProblem>();
         foreach (var (value, what) in new[] { (options.Name, "Name"), (options.ServiceAccount, "ServiceAccount") })
         {
             if (!KubernetesNames.IsDns1123Subdomain(value))
             {
-                problems.Add(new ClusterExposeException(ErrorIds.InvalidRbacOption, ExposeErrorKind.InvalidArgument, $"{what} '{value}' is not a valid Kubernetes name.", value));
+                problems.Add(new ExposeProblem(ErrorIds.InvalidRbacOption, ExposeErrorKind.InvalidArgument, $"{what} '{value}' is not a valid Kubernetes name.", value));
             }
         }
 
         if (!KubernetesNames.IsDns1123Label(options.Namespace))
         {
-            problems.Add(new ClusterExposeException(ErrorIds.InvalidNamespace, ExposeErrorKind.InvalidArgument, $"'{options.Namespace}' is not a valid namespace name.", options.Namespace));
+            problems.Add(new ExposeProblem(ErrorIds.InvalidNamespace, ExposeErrorKind.InvalidArgument, $"'{options.Namespace}' is not a valid namespace name.", options.Namespace));
         }
 
         errors = problems;

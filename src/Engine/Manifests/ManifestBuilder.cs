@@ -21,9 +21,9 @@ public sealed class ManifestBuilder
     private ManifestBuilder(ManifestOptions options) => this.options = options;
 
     /// <summary>Renders the set; when anything is wrong, renders nothing and reports every problem in <paramref name="errors"/>.</summary>
-    public static IReadOnlyList<YDocument> Build(IReadOnlyList<IExposeResource> resources, ManifestOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    public static IReadOnlyList<YDocument> Build(IReadOnlyList<IExposeResource> resources, ManifestOptions options, out IReadOnlyList<ExposeProblem> errors)
     {
-        var problems = new List<ClusterExposeException>(ExposeValidator.ValidateSet(resources));
+        var problems = new List<ExposeProblem>(ExposeValidator.ValidateSet(resources));
         problems.AddRange(CheckRenderable(resources, options));
         errors = problems;
         if (problems.Count > 0)
@@ -48,14 +48,14 @@ public sealed class ManifestBuilder
         return builder.documents;
     }
 
-    public static string BuildYaml(IReadOnlyList<IExposeResource> resources, ManifestOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    public static string BuildYaml(IReadOnlyList<IExposeResource> resources, ManifestOptions options, out IReadOnlyList<ExposeProblem> errors)
     {
         IReadOnlyList<YDocument> rendered = Build(resources, options, out errors);
         return errors.Count > 0 ? string.Empty : YamlText.Write(rendered);
     }
 
     /// <summary>What the model allows but a Kubernetes object cannot hold.</summary>
-    private static IEnumerable<ClusterExposeException> CheckRenderable(IReadOnlyList<IExposeResource> resources, ManifestOptions options)
+    private static IEnumerable<ExposeProblem> CheckRenderable(IReadOnlyList<IExposeResource> resources, ManifestOptions options)
     {
         foreach (IExposeResource resource in resources)
         {
@@ -70,7 +70,7 @@ public sealed class ManifestBuilder
                 string? rejection = AddressRules.KubernetesEndpointRejection(address);
                 if (rejection is not null)
                 {
-                    yield return new ClusterExposeException(
+                    yield return new ExposeProblem(
                         ErrorIds.AddressRejectedByKubernetes,
                         ExposeErrorKind.InvalidArgument,
                         $"TargetAddress '{address}' of {OwnerValue(resource)} cannot be written to an EndpointSlice: {rejection}",
@@ -80,14 +80,14 @@ public sealed class ManifestBuilder
             }
         }
 
-        foreach (ClusterExposeException problem in options.ForLocalForwarding || options.ForProxyRoutes ? Enumerable.Empty<ClusterExposeException>() : CheckEntryPoints(resources))
+        foreach (ExposeProblem problem in options.ForLocalForwarding || options.ForProxyRoutes ? Enumerable.Empty<ExposeProblem>() : CheckEntryPoints(resources))
         {
             yield return problem;
         }
 
         if (!KubernetesNames.IsDns1123Subdomain(options.GatewayName) || (options.GatewayNamespace is not null && !KubernetesNames.IsDns1123Label(options.GatewayNamespace)))
         {
-            yield return new ClusterExposeException(ErrorIds.InvalidGatewayName, ExposeErrorKind.InvalidArgument,
+            yield return new ExposeProblem(ErrorIds.InvalidGatewayName, ExposeErrorKind.InvalidArgument,
                 $"GatewayName '{options.GatewayName}' (namespace '{options.GatewayNamespace}') is not a valid Kubernetes object reference.", options.GatewayName);
         }
     }
@@ -103,7 +103,7 @@ public sealed class ManifestBuilder
     /// one pod they listen in: it must not take a name or a public port of the chart's own entry
     /// points, nor the port inside the pod of another forward.
     /// </summary>
-    private static IEnumerable<ClusterExposeException> CheckEntryPoints(IReadOnlyList<IExposeResource> resources)
+    private static IEnumerable<ExposeProblem> CheckEntryPoints(IReadOnlyList<IExposeResource> resources)
     {
         IReadOnlyList<TcpForward> forwards = EntryPointForwards(resources);
         var hostEntryPoints = resources.OfType<ExposedHost>()
@@ -114,20 +114,20 @@ public sealed class ManifestBuilder
             string owner = OwnerValue(forward);
             if (TraefikChartEntryPoints.Any(e => e.Name == forward.EntryPoint))
             {
-                yield return new ClusterExposeException(ErrorIds.ReservedEntryPoint, ExposeErrorKind.InvalidArgument,
+                yield return new ExposeProblem(ErrorIds.ReservedEntryPoint, ExposeErrorKind.InvalidArgument,
                     $"EntryPoint '{forward.EntryPoint}' of {owner} is one of the entry points Traefik's Helm chart declares itself ({string.Join(", ", TraefikChartEntryPoints.Select(e => e.Name))}); declaring it for a forward would replace the chart's settings.",
                     forward.EntryPoint, "Give the forward another entry point name with Add-TcpForward -EntryPoint.");
             }
             else if (hostEntryPoints.FirstOrDefault(h => h.EntryPoint == forward.EntryPoint).Host is { } host)
             {
-                yield return new ClusterExposeException(ErrorIds.ReservedEntryPoint, ExposeErrorKind.InvalidArgument,
+                yield return new ExposeProblem(ErrorIds.ReservedEntryPoint, ExposeErrorKind.InvalidArgument,
                     $"EntryPoint '{forward.EntryPoint}' of {owner} is where {OwnerValue(host)} routes by host name; a forward's entry point carries that forward alone.",
                     forward.EntryPoint, "Give the forward another entry point name with Add-TcpForward -EntryPoint.");
             }
 
             if (TraefikChartEntryPoints.FirstOrDefault(e => e.PublicPort == forward.Port).Name is { } taken)
             {
-                yield return new ClusterExposeException(ErrorIds.ReservedPublicPort, ExposeErrorKind.InvalidArgument,
+                yield return new ExposeProblem(ErrorIds.ReservedPublicPort, ExposeErrorKind.InvalidArgument,
                     $"Port {forward.Port} of {owner} is the public port of Traefik's own '{taken}' entry point; one public port carries one entry point.",
                     forward.Port, "Choose another public port; HTTP and HTTPS by host name go through New-ExposedHost.");
             }
@@ -136,7 +136,7 @@ public sealed class ManifestBuilder
         foreach (var clash in forwards.GroupBy(f => TraefikContainerPort(f.Port)).Where(g => g.Select(f => f.Port).Distinct().Count() > 1))
         {
             string owners = string.Join(" and ", clash.Select(f => $"{OwnerValue(f)} (port {f.Port})"));
-            yield return new ClusterExposeException(ErrorIds.DuplicateContainerPort, ExposeErrorKind.InvalidArgument,
+            yield return new ExposeProblem(ErrorIds.DuplicateContainerPort, ExposeErrorKind.InvalidArgument,
                 $"{owners} would both listen on port {clash.Key} inside the Traefik pod (there, a public port below 1024 listens on 10000 + port, and one of the chart's own ports on 20000 + port).",
                 clash.Key, "Choose another public port for one of them.");
         }

@@ -16,7 +16,7 @@ public sealed class ImportResult
 
     public List<string> Warnings { get; } = new();
 
-    public List<ClusterExposeException> Errors { get; } = new();
+    public List<ExposeProblem> Errors { get; } = new();
 
     /// <summary>When read for routing: where the routes of each Traefik-routed Service lead (its routers come from the file as written).</summary>
     public List<ServiceTarget> Targets { get; } = new();
@@ -75,19 +75,19 @@ public sealed class ManifestImporter
     }
 
     /// <summary>The documents of a manifest, read within the bounds untrusted input gets; null with the error added when it cannot be read.</summary>
-    public static IReadOnlyList<YNode>? ReadDocuments(string yaml, string source, List<ClusterExposeException> errors)
+    public static IReadOnlyList<YNode>? ReadDocuments(string yaml, string source, List<ExposeProblem> errors)
     {
         IReadOnlyList<YNode> documents = YamlText.ReadBounded(yaml, out YamlReadFailure? failure);
         if (failure is { LimitExceeded: true })
         {
-            errors.Add(new ClusterExposeException(ErrorIds.ManifestTooComplex, ExposeErrorKind.InvalidData,
+            errors.Add(new ExposeProblem(ErrorIds.ManifestTooComplex, ExposeErrorKind.InvalidData,
                 $"{source} was not read: {failure.Message}", source, "Kubernetes manifests need neither deep nesting nor large alias expansions; check where the file came from."));
             return null;
         }
 
         if (failure is not null)
         {
-            errors.Add(new ClusterExposeException(ErrorIds.ManifestSyntaxError, ExposeErrorKind.InvalidData,
+            errors.Add(new ExposeProblem(ErrorIds.ManifestSyntaxError, ExposeErrorKind.InvalidData,
                 $"{source} is not valid YAML: {failure.Message}", source));
             return null;
         }
@@ -112,7 +112,7 @@ public sealed class ManifestImporter
 
         if (objects.Count == 0)
         {
-            result.Errors.Add(new ClusterExposeException(ErrorIds.ManifestEmpty, ExposeErrorKind.InvalidData,
+            result.Errors.Add(new ExposeProblem(ErrorIds.ManifestEmpty, ExposeErrorKind.InvalidData,
                 $"{source} holds no Kubernetes objects.", source));
             return;
         }
@@ -430,12 +430,12 @@ public sealed class ManifestImporter
         Accept(service, created.Value, created.Errors);
     }
 
-    private void Accept(KubeObject service, IExposeResource? created, IReadOnlyList<ClusterExposeException> errors)
+    private void Accept(KubeObject service, IExposeResource? created, IReadOnlyList<ExposeProblem> errors)
     {
-        foreach (ClusterExposeException error in errors)
+        foreach (ExposeProblem error in errors)
         {
-            result.Errors.Add(new ClusterExposeException(ErrorIds.ManifestInvalidObject, ExposeErrorKind.InvalidData,
-                $"{service} (line {service.Line} of {source}) cannot be imported: {error.Message}", service.Name, null, error));
+            result.Errors.Add(new ExposeProblem(ErrorIds.ManifestInvalidObject, ExposeErrorKind.InvalidData,
+                $"{service} (line {service.Line} of {source}) cannot be imported: {error.Message}", service.Name, null, error.ToException()));
         }
 
         if (created is not null)
@@ -520,7 +520,7 @@ public sealed class ManifestImporter
             if (reading.Unrepresentable is not null)
             {
                 problem = true;
-                result.Errors.Add(new ClusterExposeException(ErrorIds.ManifestInvalidObject, ExposeErrorKind.InvalidData,
+                result.Errors.Add(new ExposeProblem(ErrorIds.ManifestInvalidObject, ExposeErrorKind.InvalidData,
                     $"{route} (line {route.Line} of {source}) cannot be imported: {reading.Unrepresentable}.", route.Name));
                 continue;
             }

@@ -34,28 +34,28 @@ public static class SniProxyDeploymentBuilder
     public const string RoutesKey = "routes.yaml";
     public const string RoutesMountPath = "/etc/clusterexpose";
 
-    public static IReadOnlyList<YDocument> Build(IReadOnlyList<IExposeResource> resources, SniProxyDeploymentOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    public static IReadOnlyList<YDocument> Build(IReadOnlyList<IExposeResource> resources, SniProxyDeploymentOptions options, out IReadOnlyList<ExposeProblem> errors)
     {
-        var problems = new List<ClusterExposeException>();
+        var problems = new List<ExposeProblem>();
         errors = problems;
         if (!KubernetesNames.IsDns1123Label(options.Name) || !KubernetesNames.IsDns1123Label(options.Namespace))
         {
-            problems.Add(new ClusterExposeException(ErrorIds.InvalidName, ExposeErrorKind.InvalidArgument,
+            problems.Add(new ExposeProblem(ErrorIds.InvalidName, ExposeErrorKind.InvalidArgument,
                 $"'{options.Namespace}/{options.Name}' is not a valid namespace and name for a DaemonSet (lowercase letters, digits and '-').", options.Name));
         }
 
         if (string.IsNullOrWhiteSpace(options.Image) || options.Image.Any(char.IsWhiteSpace))
         {
-            problems.Add(new ClusterExposeException(ErrorIds.InvalidName, ExposeErrorKind.InvalidArgument, $"'{options.Image}' is not a container image reference.", options.Image));
+            problems.Add(new ExposeProblem(ErrorIds.InvalidName, ExposeErrorKind.InvalidArgument, $"'{options.Image}' is not a container image reference.", options.Image));
         }
 
         // The routes the pods serve are exactly the ones the proxy would build here; check them now.
-        ProxyRouteSet? routes = ProxyRouteSet.Build(resources, new SniProxyOptions(), out IReadOnlyList<ClusterExposeException> routeErrors);
+        ProxyRouteSet? routes = ProxyRouteSet.Build(resources, new SniProxyOptions(), out IReadOnlyList<ExposeProblem> routeErrors);
         problems.AddRange(routeErrors);
         string routesYaml = string.Empty;
         if (problems.Count == 0)
         {
-            routesYaml = ManifestBuilder.BuildYaml(resources, new ManifestOptions { ForProxyRoutes = true }, out IReadOnlyList<ClusterExposeException> renderErrors);
+            routesYaml = ManifestBuilder.BuildYaml(resources, new ManifestOptions { ForProxyRoutes = true }, out IReadOnlyList<ExposeProblem> renderErrors);
             problems.AddRange(renderErrors);
         }
 

@@ -16,21 +16,6 @@ using System.Threading.Tasks;
 
 namespace ClusterExpose.Engine.Probes;
 
-/// <summary>Stable ids of probe failures.</summary>
-public static class ProbeErrorIds
-{
-    public const string NameResolutionFailed = "ProbeNameResolutionFailed";
-    public const string ConnectionRefused = "ProbeConnectionRefused";
-    public const string ConnectionReset = "ProbeConnectionReset";
-    public const string ConnectionClosed = "ProbeConnectionClosed";
-    public const string TimedOut = "ProbeTimedOut";
-    public const string TlsAlert = "ProbeTlsAlert";
-    public const string NotTls = "ProbeNotTls";
-    public const string TlsFailed = "ProbeTlsFailed";
-    public const string NotHttp = "ProbeNotHttp";
-    public const string NetworkError = "ProbeNetworkError";
-}
-
 /// <summary>
 /// Live checks of an endpoint: a real TLS handshake with a chosen SNI (certificate details, ALPN,
 /// timing), an HTTP/1.1 request with a chosen Host header, or a bare TCP connect. Every step runs
@@ -127,7 +112,7 @@ public static class EndpointProbe
             Match status = Regex.Match(head, "^HTTP/\\d(?:\\.\\d)? (\\d{3})", RegexOptions.CultureInvariant);
             if (!status.Success)
             {
-                throw new ClusterExposeException(ProbeErrorIds.NotHttp, ExposeErrorKind.ProtocolError,
+                throw new ClusterExposeException(ErrorIds.ProbeNotHttp, ExposeErrorKind.ProtocolError,
                     $"{server}:{port} did not answer with HTTP for Host '{hostname}' (first bytes: '{Printable(head)}').", hostname);
             }
 
@@ -201,7 +186,7 @@ public static class EndpointProbe
             }
             catch (Exception exception) when (exception is SocketException or ArgumentException)
             {
-                throw new ClusterExposeException(ProbeErrorIds.NameResolutionFailed, ExposeErrorKind.ConnectionError,
+                throw new ClusterExposeException(ErrorIds.ProbeNameResolutionFailed, ExposeErrorKind.ConnectionError,
                     $"The server name '{server}' does not resolve: {exception.Message}", server, "Check the name, or give the server's IP address.", exception);
             }
             catch (OperationCanceledException exception)
@@ -234,11 +219,11 @@ public static class EndpointProbe
 
         if (last is SocketException { SocketErrorCode: SocketError.ConnectionRefused } refused)
         {
-            throw new ClusterExposeException(ProbeErrorIds.ConnectionRefused, ExposeErrorKind.ConnectionError,
+            throw new ClusterExposeException(ErrorIds.ProbeConnectionRefused, ExposeErrorKind.ConnectionError,
                 $"{server}:{port} refused the connection: nothing listens there.", server, "Check the port and that the proxy or ingress is running.", refused);
         }
 
-        throw new ClusterExposeException(ProbeErrorIds.NetworkError, ExposeErrorKind.ConnectionError,
+        throw new ClusterExposeException(ErrorIds.ProbeNetworkError, ExposeErrorKind.ConnectionError,
             $"{server}:{port} could not be reached: {last?.Message ?? "no address"}", server, innerException: last);
     }
 
@@ -249,7 +234,7 @@ public static class EndpointProbe
         string answer = text.StartsWith("HTTP/", StringComparison.Ordinal)
             ? $"an HTTP server answered ('{(end > 0 ? text[..end] : text)}')"
             : $"the answer began with bytes {Convert.ToHexString(first.AsSpan(0, Math.Min(first.Length, 8)))}, not a TLS record";
-        return new ClusterExposeException(ProbeErrorIds.NotTls, ExposeErrorKind.ProtocolError,
+        return new ClusterExposeException(ErrorIds.ProbeNotTls, ExposeErrorKind.ProtocolError,
             $"{server}:{port} did not answer the TLS handshake for '{hostname}' with TLS: {answer}.", hostname,
             "Check the port: the HTTPS entry point listens elsewhere (443 by default), or probe this one with -Http.", inner);
     }
@@ -264,30 +249,30 @@ public static class EndpointProbe
         string messages = string.Join("\n", Chain(exception).Select(e => e.Message));
         if (Chain(exception).OfType<SocketException>().Any(s => s.SocketErrorCode == SocketError.ConnectionReset))
         {
-            return new ClusterExposeException(ProbeErrorIds.ConnectionReset, ExposeErrorKind.ConnectionError,
+            return new ClusterExposeException(ErrorIds.ProbeConnectionReset, ExposeErrorKind.ConnectionError,
                 $"{server}:{port} reset the connection for '{hostname}'" + (tls ? " during the TLS handshake." : "."), hostname, innerException: exception);
         }
 
         if (tls && AlertName(messages) is string alert)
         {
-            return new ClusterExposeException(ProbeErrorIds.TlsAlert, ExposeErrorKind.ProtocolError,
+            return new ClusterExposeException(ErrorIds.ProbeTlsAlert, ExposeErrorKind.ProtocolError,
                 $"{server}:{port} refused the TLS handshake for '{hostname}' with alert {alert}.", hostname,
                 alert == "unrecognized_name" ? "No route or certificate serves this name there: check it with Test-SniRoute against the routes." : null, exception);
         }
 
         if (tls && messages.Contains("wrong version number", StringComparison.OrdinalIgnoreCase))
         {
-            return new ClusterExposeException(ProbeErrorIds.NotTls, ExposeErrorKind.ProtocolError,
+            return new ClusterExposeException(ErrorIds.ProbeNotTls, ExposeErrorKind.ProtocolError,
                 $"{server}:{port} did not answer with TLS (is it the HTTP port?).", hostname, innerException: exception);
         }
 
         if (exception is IOException && (messages.Contains("EOF", StringComparison.Ordinal) || messages.Contains("0 bytes", StringComparison.Ordinal)))
         {
-            return new ClusterExposeException(ProbeErrorIds.ConnectionClosed, ExposeErrorKind.ConnectionError,
+            return new ClusterExposeException(ErrorIds.ProbeConnectionClosed, ExposeErrorKind.ConnectionError,
                 $"{server}:{port} closed the connection for '{hostname}'" + (tls ? " during the TLS handshake (an SNI router with no route for the name does this)." : " without an answer."), hostname, innerException: exception);
         }
 
-        return new ClusterExposeException(tls ? ProbeErrorIds.TlsFailed : ProbeErrorIds.NetworkError, tls ? ExposeErrorKind.ProtocolError : ExposeErrorKind.ConnectionError,
+        return new ClusterExposeException(tls ? ErrorIds.ProbeTlsFailed : ErrorIds.ProbeNetworkError, tls ? ExposeErrorKind.ProtocolError : ExposeErrorKind.ConnectionError,
             $"Probing '{hostname}' at {server}:{port} failed: {messages.Replace('\n', ' ')}", hostname, innerException: exception);
     }
 
@@ -307,7 +292,7 @@ public static class EndpointProbe
     }
 
     private static ClusterExposeException TimedOut(string server, int port, string step, TimeSpan timeout, Exception inner) =>
-        new(ProbeErrorIds.TimedOut, ExposeErrorKind.OperationTimeout,
+        new(ErrorIds.ProbeTimedOut, ExposeErrorKind.OperationTimeout,
             $"{server}:{port} did not finish {step} within {timeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s.", server,
             "Check that the address is reachable from here (firewall, private network), or raise -TimeoutSec.", inner);
 

@@ -50,15 +50,15 @@ public sealed class ProxyRouteSet
     public int RouteCount => Served.Count;
 
     /// <summary>Builds the snapshot from model objects alone.</summary>
-    public static ProxyRouteSet? Build(IReadOnlyList<IExposeResource> resources, SniProxyOptions options, out IReadOnlyList<ClusterExposeException> errors) =>
+    public static ProxyRouteSet? Build(IReadOnlyList<IExposeResource> resources, SniProxyOptions options, out IReadOnlyList<ExposeProblem> errors) =>
         Build(new RouteSource(resources), options, out errors);
 
     /// <summary>Loads the routes for serving and builds the snapshot, or returns null with every reason the set cannot be served.</summary>
-    public static ProxyRouteSet? Build(RouteSource source, SniProxyOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    public static ProxyRouteSet? Build(RouteSource source, SniProxyOptions options, out IReadOnlyList<ExposeProblem> errors)
     {
         if (source.IsEmpty)
         {
-            errors = new List<ClusterExposeException>(source.Errors)
+            errors = new List<ExposeProblem>(source.Errors)
             {
                 new(ErrorIds.NoProxyRoutes, ExposeErrorKind.InvalidArgument, "There is nothing to forward: no ExposedHost or TcpForward, and no route in the files, was given.", null),
             };
@@ -69,13 +69,13 @@ public sealed class ProxyRouteSet
     }
 
     /// <summary>Builds the snapshot from routes loaded for serving, or returns null with every reason the set cannot be served.</summary>
-    public static ProxyRouteSet? Build(LoadedRoutes loaded, SniProxyOptions options, out IReadOnlyList<ClusterExposeException> errors)
+    public static ProxyRouteSet? Build(LoadedRoutes loaded, SniProxyOptions options, out IReadOnlyList<ExposeProblem> errors)
     {
-        var problems = new List<ClusterExposeException>(loaded.Errors);
+        var problems = new List<ExposeProblem>(loaded.Errors);
         errors = problems;
         foreach (CompiledRouter rejected in loaded.Table.Rejected)
         {
-            problems.Add(new ClusterExposeException(ErrorIds.InvalidRule, ExposeErrorKind.InvalidData, $"The rule of {rejected.Name} does not compile: {rejected.Diagnostics[0]}.", rejected.Name));
+            problems.Add(new ExposeProblem(ErrorIds.InvalidRule, ExposeErrorKind.InvalidData, $"The rule of {rejected.Name} does not compile: {rejected.Diagnostics[0]}.", rejected.Name));
         }
 
         var listeners = new List<ListenerSpec>();
@@ -92,14 +92,14 @@ public sealed class ProxyRouteSet
         var distinct = listeners.Distinct().ToList();
         foreach (var clash in distinct.Where(l => l.Port != 0).GroupBy(l => l.Port).Where(g => g.Count() > 1))
         {
-            problems.Add(new ClusterExposeException(ErrorIds.DuplicatePublicPort, ExposeErrorKind.InvalidArgument,
+            problems.Add(new ExposeProblem(ErrorIds.DuplicatePublicPort, ExposeErrorKind.InvalidArgument,
                 $"Port {clash.Key} is wanted by {string.Join(" and ", clash.Select(l => $"a {l.Kind} listener for entry point '{l.EntryPoint}'"))}; one socket cannot be both.", clash.Key,
                 "Give the exposures that share an entry point the same public ports, and other entry points other ports."));
         }
 
         foreach (ListenerSpec listener in distinct.Where(l => l.Port < 0 || l.Port > 65535))
         {
-            problems.Add(new ClusterExposeException(ErrorIds.InvalidPort, ExposeErrorKind.InvalidArgument, $"Port {listener.Port} for entry point '{listener.EntryPoint}' is outside 0-65535 (0: any free port).", listener.Port));
+            problems.Add(new ExposeProblem(ErrorIds.InvalidPort, ExposeErrorKind.InvalidArgument, $"Port {listener.Port} for entry point '{listener.EntryPoint}' is outside 0-65535 (0: any free port).", listener.Port));
         }
 
         return problems.Count > 0 ? null : new ProxyRouteSet(loaded.Table, distinct, loaded.Warnings);

@@ -23,11 +23,11 @@ public static class SniProxyHost
     /// Loads and checks the routes a start would serve, or returns null with every reason they cannot
     /// be served; the set returned is the one <see cref="Plan"/> describes and <see cref="Start"/> serves.
     /// </summary>
-    public static ProxyRouteSet? Prepare(RouteSource source, SniProxyOptions options, out IReadOnlyList<ClusterExposeException> errors) =>
+    public static ProxyRouteSet? Prepare(RouteSource source, SniProxyOptions options, out IReadOnlyList<ExposeProblem> errors) =>
         ProxyRouteSet.Build(source, options, out errors);
 
     /// <summary>Loads routes for a running proxy, with its options (ports, Traefik version); a set that does not build is logged as a rejected reload.</summary>
-    public static ProxyRouteSet? Prepare(int id, RouteSource source, out IReadOnlyList<ClusterExposeException> errors)
+    public static ProxyRouteSet? Prepare(int id, RouteSource source, out IReadOnlyList<ExposeProblem> errors)
     {
         Running running = Find(id);
         ProxyRouteSet? routes = ProxyRouteSet.Build(source, running.Options, out errors);
@@ -40,9 +40,9 @@ public static class SniProxyHost
     }
 
     /// <summary>Starts a proxy serving <paramref name="routes"/>, or returns null with the reason it cannot start (nothing is left listening then).</summary>
-    public static SniProxyInfo? Start(ProxyRouteSet routes, SniProxyOptions options, string? watchPath, out IReadOnlyList<ClusterExposeException> errors)
+    public static SniProxyInfo? Start(ProxyRouteSet routes, SniProxyOptions options, string? watchPath, out IReadOnlyList<ExposeProblem> errors)
     {
-        errors = Array.Empty<ClusterExposeException>();
+        errors = Array.Empty<ExposeProblem>();
         int id = Interlocked.Increment(ref lastId);
         SniProxyServer server;
         try
@@ -51,7 +51,7 @@ public static class SniProxyHost
         }
         catch (ClusterExposeException exception)
         {
-            errors = new[] { exception };
+            errors = new[] { exception.Problem };
             return null;
         }
 
@@ -82,9 +82,9 @@ public static class SniProxyHost
     public static SniProxyInfo Describe(int id) => Find(id).Server.Describe();
 
     /// <summary>Swaps in new routes (from <see cref="Prepare(int, RouteSource, out IReadOnlyList{ClusterExposeException})"/>); a set that needs a port that cannot be had changes nothing.</summary>
-    public static SniProxyInfo? Update(int id, ProxyRouteSet routes, out IReadOnlyList<ClusterExposeException> errors)
+    public static SniProxyInfo? Update(int id, ProxyRouteSet routes, out IReadOnlyList<ExposeProblem> errors)
     {
-        errors = Array.Empty<ClusterExposeException>();
+        errors = Array.Empty<ExposeProblem>();
         Running running = Find(id);
         try
         {
@@ -93,7 +93,7 @@ public static class SniProxyHost
         catch (ClusterExposeException exception)
         {
             ProxyLog.ReloadRejected(running.Server.Logger, exception.Message);
-            errors = new[] { exception };
+            errors = new[] { exception.Problem };
             return null;
         }
 
@@ -156,7 +156,7 @@ public static class SniProxyHost
         {
             try
             {
-                ProxyRouteSet? routes = ProxyRouteSet.Build(RouteSource.FromFile(path), Options, out IReadOnlyList<ClusterExposeException> errors);
+                ProxyRouteSet? routes = ProxyRouteSet.Build(RouteSource.FromFile(path), Options, out IReadOnlyList<ExposeProblem> errors);
                 if (routes is null)
                 {
                     ProxyLog.ReloadRejected(Server.Logger, string.Join(" ", errors.Select(e => e.Message)));

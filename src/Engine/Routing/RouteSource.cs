@@ -22,7 +22,7 @@ public enum RouteUse
 /// <summary>Routers, each with its backend where the source names one, the compiled table, and what loading found.</summary>
 public sealed class LoadedRoutes
 {
-    internal LoadedRoutes(IReadOnlyList<RouterDefinition> routers, IReadOnlyList<ServiceTarget> targets, IReadOnlyList<string> warnings, IReadOnlyList<ClusterExposeException> errors)
+    internal LoadedRoutes(IReadOnlyList<RouterDefinition> routers, IReadOnlyList<ServiceTarget> targets, IReadOnlyList<string> warnings, IReadOnlyList<ExposeProblem> errors)
     {
         Routers = routers;
         Targets = targets;
@@ -38,7 +38,7 @@ public sealed class LoadedRoutes
 
     public IReadOnlyList<string> Warnings { get; }
 
-    public IReadOnlyList<ClusterExposeException> Errors { get; }
+    public IReadOnlyList<ExposeProblem> Errors { get; }
 
     public RouteTable Table { get; }
 }
@@ -65,13 +65,13 @@ public sealed class RouteSource
     /// <summary>About the routes themselves: every use shows them.</summary>
     public List<string> Warnings { get; } = new();
 
-    public List<ClusterExposeException> Errors { get; } = new();
+    public List<ExposeProblem> Errors { get; } = new();
 
     /// <summary>About where routes lead (Services skipped, objects left over): only serving needs them.</summary>
     public List<string> BackendWarnings { get; } = new();
 
     /// <summary>Services whose addresses cannot be used: they stop a proxy, never a question about names.</summary>
-    public List<ClusterExposeException> BackendErrors { get; } = new();
+    public List<ExposeProblem> BackendErrors { get; } = new();
 
     /// <summary>Nothing that routes was given at all.</summary>
     public bool IsEmpty => Resources.Count == 0 && RouteObjects.Count == 0;
@@ -121,7 +121,7 @@ public sealed class RouteSource
     public LoadedRoutes Load(RouteUse use, TraefikVersion? version = null)
     {
         bool serving = use == RouteUse.Serving;
-        var errors = new List<ClusterExposeException>(Errors);
+        var errors = new List<ExposeProblem>(Errors);
         var warnings = new List<string>(Warnings);
         if (serving)
         {
@@ -198,7 +198,7 @@ public sealed class RouteSource
         {
             if (target.Addresses.Count == 0 || target.Addresses.Any(a => !AddressRules.TryNormalize(a, out _)))
             {
-                BackendErrors.Add(new ClusterExposeException(ErrorIds.InvalidTargetAddress, ExposeErrorKind.InvalidData,
+                BackendErrors.Add(new ExposeProblem(ErrorIds.InvalidTargetAddress, ExposeErrorKind.InvalidData,
                     $"Service {target.Namespace}/{target.Name} in {source} has " + (target.Addresses.Count == 0 ? "no target address (no EndpointSlice or Endpoints)." : $"an endpoint address that is not an IP address ({string.Join(", ", target.Addresses)})."), target.Name));
                 continue;
             }

@@ -16,7 +16,7 @@ public sealed class RouterReading
 
     public List<string> Warnings { get; } = new();
 
-    public List<ClusterExposeException> Errors { get; } = new();
+    public List<ExposeProblem> Errors { get; } = new();
 }
 
 /// <summary>A Traefik route object as found, before the Traefik version that reads it is known.</summary>
@@ -84,7 +84,7 @@ public static class RouterReader
     {
         // Gateway API objects are checked as the Traefik routes Traefik's own provider would build from them.
         var asTraefik = resources.Select(AsTraefik).ToList();
-        IReadOnlyList<YDocument> documents = ManifestBuilder.Build(asTraefik, new ManifestOptions { ForLocalForwarding = forLocalForwarding }, out IReadOnlyList<ClusterExposeException> errors);
+        IReadOnlyList<YDocument> documents = ManifestBuilder.Build(asTraefik, new ManifestOptions { ForLocalForwarding = forLocalForwarding }, out IReadOnlyList<ExposeProblem> errors);
         into.Errors.AddRange(errors);
         var found = new List<TraefikRouteObject>();
         foreach (YDocument document in documents)

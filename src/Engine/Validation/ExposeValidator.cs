@@ -11,16 +11,16 @@ namespace ClusterExpose.Engine.Validation;
 /// </summary>
 public static class ExposeValidator
 {
-    public static IReadOnlyList<ClusterExposeException> Validate(IExposeResource resource) => resource switch
+    public static IReadOnlyList<ExposeProblem> Validate(IExposeResource resource) => resource switch
     {
         ExposedHost host => ValidateHost(host),
         TcpForward forward => ValidateForward(forward),
         _ => new[] { Invalid(ErrorIds.UnsupportedResource, "InputObject", resource?.GetType().Name, "is not an ExposedHost or a TcpForward.") },
     };
 
-    public static IReadOnlyList<ClusterExposeException> ValidateHost(ExposedHost host)
+    public static IReadOnlyList<ExposeProblem> ValidateHost(ExposedHost host)
     {
-        var errors = new List<ClusterExposeException>();
+        var errors = new List<ExposeProblem>();
         CheckName(host.Name, errors);
         CheckNamespace(host.Namespace, errors);
         if (host.Hostname.Count == 0)
@@ -66,9 +66,9 @@ public static class ExposeValidator
         return errors;
     }
 
-    public static IReadOnlyList<ClusterExposeException> ValidateForward(TcpForward forward)
+    public static IReadOnlyList<ExposeProblem> ValidateForward(TcpForward forward)
     {
-        var errors = new List<ClusterExposeException>();
+        var errors = new List<ExposeProblem>();
         CheckName(forward.Name, errors);
         CheckNamespace(forward.Namespace, errors);
         CheckAddresses(forward.TargetAddress, errors);
@@ -96,9 +96,9 @@ public static class ExposeValidator
     }
 
     /// <summary>Checks a whole set for what no single object can see: names, host names and public ports claimed twice.</summary>
-    public static IReadOnlyList<ClusterExposeException> ValidateSet(IEnumerable<IExposeResource> resources)
+    public static IReadOnlyList<ExposeProblem> ValidateSet(IEnumerable<IExposeResource> resources)
     {
-        var errors = new List<ClusterExposeException>();
+        var errors = new List<ExposeProblem>();
         var list = resources.ToList();
         foreach (IExposeResource resource in list)
         {
@@ -140,10 +140,10 @@ public static class ExposeValidator
         return errors;
     }
 
-    internal static ClusterExposeException Invalid(string errorId, string field, object? value, string problem) =>
+    internal static ExposeProblem Invalid(string errorId, string field, object? value, string problem) =>
         new(errorId, ExposeErrorKind.InvalidArgument, $"{field} '{value}' {problem}", value);
 
-    private static void CheckName(string name, List<ClusterExposeException> errors)
+    private static void CheckName(string name, List<ExposeProblem> errors)
     {
         if (!KubernetesNames.IsDns1035Label(name))
         {
@@ -152,7 +152,7 @@ public static class ExposeValidator
         }
     }
 
-    private static void CheckNamespace(string ns, List<ClusterExposeException> errors)
+    private static void CheckNamespace(string ns, List<ExposeProblem> errors)
     {
         if (!KubernetesNames.IsDns1123Label(ns))
         {
@@ -160,7 +160,7 @@ public static class ExposeValidator
         }
     }
 
-    private static void CheckAddresses(IReadOnlyList<string> addresses, List<ClusterExposeException> errors)
+    private static void CheckAddresses(IReadOnlyList<string> addresses, List<ExposeProblem> errors)
     {
         if (addresses.Count == 0)
         {
@@ -180,7 +180,7 @@ public static class ExposeValidator
         }
     }
 
-    private static void CheckPort(string field, int port, List<ClusterExposeException> errors)
+    private static void CheckPort(string field, int port, List<ExposeProblem> errors)
     {
         if (port is < 1 or > 65535)
         {
@@ -188,7 +188,7 @@ public static class ExposeValidator
         }
     }
 
-    private static void CheckEntryPoint(string field, string entryPoint, List<ClusterExposeException> errors)
+    private static void CheckEntryPoint(string field, string entryPoint, List<ExposeProblem> errors)
     {
         bool ok = entryPoint.Length is > 0 and <= 63;
         foreach (char c in entryPoint)

@@ -183,7 +183,7 @@ public sealed class ClusterTests : IAsyncLifetime
     public void TheServersValidationComesBackWithItsCauses()
     {
         using ClusterSession session = Open(kubeConfig);
-        var errors = new List<ClusterExposeException>();
+        var errors = new List<ExposeProblem>();
         IReadOnlyList<YNode> documents = YamlText.Read("""
             apiVersion: discovery.k8s.io/v1
             kind: EndpointSlice
@@ -216,7 +216,7 @@ public sealed class ClusterTests : IAsyncLifetime
     [Fact]
     public void AKindClusterExposeDoesNotWriteIsRefusedBeforeAnyRequest()
     {
-        var errors = new List<ClusterExposeException>();
+        var errors = new List<ExposeProblem>();
         IReadOnlyList<YNode> documents = YamlText.Read("apiVersion: v1\nkind: Secret\nmetadata: {name: token}\n", out _);
 
         Assert.Empty(ClusterPublisher.Prepare(documents.OfType<YMap>(), "default", "test", errors));
@@ -793,7 +793,7 @@ public sealed class ClusterTests : IAsyncLifetime
     {
         IReadOnlyList<YDocument> documents = ManifestBuilder.Build(resources, new ManifestOptions(), out var renderErrors);
         Assert.Empty(renderErrors);
-        var errors = new List<ClusterExposeException>();
+        var errors = new List<ExposeProblem>();
         IReadOnlyList<PublishItem> items = ClusterPublisher.Prepare(documents.Select(d => d.Root), session.Namespace, "test", errors);
         Assert.Empty(errors);
         return items;

@@ -72,7 +72,7 @@ public sealed class EndpointProbeTests
 
         var failure = await Assert.ThrowsAsync<ClusterExposeException>(() => EndpointProbe.ProbeTlsAsync("nobody.example.top", "127.0.0.1", server.Port, Alpn, Timeout, CancellationToken.None));
 
-        Assert.Equal(ProbeErrorIds.TlsAlert, failure.ErrorId);
+        Assert.Equal(ErrorIds.ProbeTlsAlert, failure.ErrorId);
         Assert.Equal(ExposeErrorKind.ProtocolError, failure.Kind);
         Assert.Contains("unrecognized_name", failure.Message);
         Assert.NotNull(failure.RecommendedAction);
@@ -96,7 +96,7 @@ public sealed class EndpointProbeTests
 
         var failure = await Assert.ThrowsAsync<ClusterExposeException>(() => EndpointProbe.ProbeTlsAsync("kl.example.top", "127.0.0.1", server.Port, Alpn, Timeout, CancellationToken.None));
 
-        Assert.Equal(ProbeErrorIds.NotTls, failure.ErrorId);
+        Assert.Equal(ErrorIds.ProbeNotTls, failure.ErrorId);
         Assert.Equal(ExposeErrorKind.ProtocolError, failure.Kind);
         Assert.Contains("an HTTP server answered ('HTTP/1.1 400 Bad Request')", failure.Message);
     }
@@ -111,9 +111,9 @@ public sealed class EndpointProbeTests
         var http = await Assert.ThrowsAsync<ClusterExposeException>(() => EndpointProbe.ProbeTlsAsync("kl.example.top", "127.0.0.1", server.Port, Alpn, Timeout, CancellationToken.None));
         var binary = await Assert.ThrowsAsync<ClusterExposeException>(() => EndpointProbe.ProbeTlsAsync("kl.example.top", "127.0.0.1", garbage.Port, Alpn, Timeout, CancellationToken.None));
 
-        Assert.Equal(ProbeErrorIds.NotTls, http.ErrorId);
+        Assert.Equal(ErrorIds.ProbeNotTls, http.ErrorId);
         Assert.Contains("-Http", http.RecommendedAction);
-        Assert.Equal(ProbeErrorIds.NotTls, binary.ErrorId);
+        Assert.Equal(ErrorIds.ProbeNotTls, binary.ErrorId);
         Assert.Contains("bytes 00010203", binary.Message);
     }
 
@@ -124,7 +124,7 @@ public sealed class EndpointProbeTests
 
         var failure = await Assert.ThrowsAsync<ClusterExposeException>(() => EndpointProbe.ProbeTlsAsync("kl.example.top", "127.0.0.1", server.Port, Alpn, Timeout, CancellationToken.None));
 
-        Assert.Equal(ProbeErrorIds.ConnectionClosed, failure.ErrorId);
+        Assert.Equal(ErrorIds.ProbeConnectionClosed, failure.ErrorId);
         Assert.Equal(ExposeErrorKind.ConnectionError, failure.Kind);
     }
 
@@ -140,7 +140,7 @@ public sealed class EndpointProbeTests
 
         var failure = await Assert.ThrowsAsync<ClusterExposeException>(() => EndpointProbe.ProbeTlsAsync("kl.example.top", "127.0.0.1", server.Port, Alpn, Timeout, CancellationToken.None));
 
-        Assert.Equal(ProbeErrorIds.ConnectionReset, failure.ErrorId);
+        Assert.Equal(ErrorIds.ProbeConnectionReset, failure.ErrorId);
     }
 
     [Fact]
@@ -152,7 +152,7 @@ public sealed class EndpointProbeTests
         // deadline falls in the handshake the server never answers.
         var failure = await Assert.ThrowsAsync<ClusterExposeException>(() => EndpointProbe.ProbeTlsAsync("kl.example.top", "127.0.0.1", server.Port, Alpn, TimeSpan.FromSeconds(2), CancellationToken.None));
 
-        Assert.Equal(ProbeErrorIds.TimedOut, failure.ErrorId);
+        Assert.Equal(ErrorIds.ProbeTimedOut, failure.ErrorId);
         Assert.Equal(ExposeErrorKind.OperationTimeout, failure.Kind);
         Assert.Contains("TLS handshake", failure.Message);
     }
@@ -168,8 +168,8 @@ public sealed class EndpointProbeTests
         var tls = await Assert.ThrowsAsync<ClusterExposeException>(() => EndpointProbe.ProbeTlsAsync("kl.example.top", "127.0.0.1", port, Alpn, Timeout, CancellationToken.None));
         var tcp = await Assert.ThrowsAsync<ClusterExposeException>(() => EndpointProbe.ProbeTcpAsync("db", "127.0.0.1", port, Timeout, CancellationToken.None));
 
-        Assert.Equal(ProbeErrorIds.ConnectionRefused, tls.ErrorId);
-        Assert.Equal(ProbeErrorIds.ConnectionRefused, tcp.ErrorId);
+        Assert.Equal(ErrorIds.ProbeConnectionRefused, tls.ErrorId);
+        Assert.Equal(ErrorIds.ProbeConnectionRefused, tcp.ErrorId);
         Assert.Equal(ExposeErrorKind.ConnectionError, tcp.Kind);
     }
 
@@ -180,7 +180,7 @@ public sealed class EndpointProbeTests
         // this machine without asking a name server: the answer does not depend on the network.
         string unresolvable = new string('a', 70) + ".invalid";
         var failure = await Assert.ThrowsAsync<ClusterExposeException>(() => EndpointProbe.ProbeTcpAsync("db", unresolvable, 5432, Timeout, CancellationToken.None));
-        Assert.Equal(ProbeErrorIds.NameResolutionFailed, failure.ErrorId);
+        Assert.Equal(ErrorIds.ProbeNameResolutionFailed, failure.ErrorId);
     }
 
     [Fact]
@@ -204,7 +204,7 @@ public sealed class EndpointProbeTests
 
         var failure = await Assert.ThrowsAsync<ClusterExposeException>(() => EndpointProbe.ProbeHttpAsync("kl.example.top", "127.0.0.1", server.Port, Timeout, CancellationToken.None));
 
-        Assert.Equal(ProbeErrorIds.NotHttp, failure.ErrorId);
+        Assert.Equal(ErrorIds.ProbeNotHttp, failure.ErrorId);
         Assert.Contains("SSH-2.0", failure.Message);
     }
 

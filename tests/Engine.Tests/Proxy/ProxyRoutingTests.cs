@@ -111,7 +111,7 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
         Assert.EndsWith("home a.kl.example.top\n", await ProxyUnderTest.ExchangeAsync(served.Port(ListenerKind.Http), "GET / HTTP/1.1\r\nHost: a.kl.example.top\r\n\r\n"));
         var refused = await Assert.ThrowsAsync<ClusterExposeException>(() =>
             EndpointProbe.ProbeTlsAsync("a.b.kl.example.top", "127.0.0.1", served.Port(ListenerKind.Tls), new[] { "h2" }, TimeSpan.FromSeconds(10), CancellationToken.None));
-        Assert.Equal(ProbeErrorIds.TlsAlert, refused.ErrorId);
+        Assert.Equal(ErrorIds.ProbeTlsAlert, refused.ErrorId);
     }
 
     [Fact]
@@ -146,7 +146,7 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
     {
         var failure = await Assert.ThrowsAsync<ClusterExposeException>(() =>
             EndpointProbe.ProbeTlsAsync(serverName, "127.0.0.1", proxy.Port(ListenerKind.Tls), new[] { "h2" }, TimeSpan.FromSeconds(10), CancellationToken.None));
-        Assert.Equal(ProbeErrorIds.TlsAlert, failure.ErrorId);
+        Assert.Equal(ErrorIds.ProbeTlsAlert, failure.ErrorId);
         Assert.Contains("unrecognized_name", failure.Message);
         Assert.Equal(1, proxy.Rejections(RejectionReason.UnknownName));
     }

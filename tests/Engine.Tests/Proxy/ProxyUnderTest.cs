@@ -37,7 +37,7 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
     {
         var options = new SniProxyOptions { ListenAddresses = new[] { IPAddress.Loopback }, HttpPort = 0, HttpsPort = 0 };
         configure?.Invoke(options);
-        ProxyRouteSet routes = ProxyRouteSet.Build(source, options, out IReadOnlyList<ClusterExposeException> errors)
+        ProxyRouteSet routes = ProxyRouteSet.Build(source, options, out IReadOnlyList<ExposeProblem> errors)
             ?? throw new InvalidOperationException(string.Join("; ", errors.Select(e => e.Message)));
         return new ProxyUnderTest(SniProxyServer.Start(Interlocked.Increment(ref nextId), routes, options, new RecentEventsLogger(500, LogLevel.Debug)), source.Resources);
     }

@@ -17,7 +17,7 @@ public sealed class SniProxyDeploymentTests
     [Fact]
     public void RendersADaemonSetOnHostPortsAndTheRoutesItWatches()
     {
-        IReadOnlyList<YDocument> documents = SniProxyDeploymentBuilder.Build(Scenario(), new SniProxyDeploymentOptions(), out IReadOnlyList<ClusterExposeException> errors);
+        IReadOnlyList<YDocument> documents = SniProxyDeploymentBuilder.Build(Scenario(), new SniProxyDeploymentOptions(), out IReadOnlyList<ExposeProblem> errors);
         Assert.Empty(errors);
         Assert.Equal(new[] { "ConfigMap", "DaemonSet" }, documents.Select(d => d.Root.Text("kind")));
         foreach (YDocument document in documents)
@@ -44,11 +44,11 @@ public sealed class SniProxyDeploymentTests
     [Fact]
     public void RefusesWhatThePodCouldNotServe()
     {
-        SniProxyDeploymentBuilder.Build(Scenario(), new SniProxyDeploymentOptions { Name = "Bad_Name" }, out IReadOnlyList<ClusterExposeException> nameErrors);
+        SniProxyDeploymentBuilder.Build(Scenario(), new SniProxyDeploymentOptions { Name = "Bad_Name" }, out IReadOnlyList<ExposeProblem> nameErrors);
         Assert.Equal("InvalidName", Assert.Single(nameErrors).ErrorId);
 
         var loopback = new IExposeResource[] { ExposeFactory.CreateHost("k65", new[] { "kl.example.top" }, false, new[] { "127.0.0.1" }).Value! };
-        Assert.Empty(SniProxyDeploymentBuilder.Build(loopback, new SniProxyDeploymentOptions(), out IReadOnlyList<ClusterExposeException> addressErrors));
+        Assert.Empty(SniProxyDeploymentBuilder.Build(loopback, new SniProxyDeploymentOptions(), out IReadOnlyList<ExposeProblem> addressErrors));
         Assert.Equal("AddressRejectedByKubernetes", Assert.Single(addressErrors).ErrorId);
     }
 
@@ -57,7 +57,7 @@ public sealed class SniProxyDeploymentTests
     {
         // Traefik never reads the proxy's routes: a forward named after one of its chart's entry points is fine here.
         var metrics = new IExposeResource[] { ExposeFactory.CreateForward("metrics", 9100, new[] { "10.21.22.70" }).Value! };
-        Assert.NotEmpty(SniProxyDeploymentBuilder.Build(metrics, new SniProxyDeploymentOptions(), out IReadOnlyList<ClusterExposeException> errors));
+        Assert.NotEmpty(SniProxyDeploymentBuilder.Build(metrics, new SniProxyDeploymentOptions(), out IReadOnlyList<ExposeProblem> errors));
         Assert.Empty(errors);
         Assert.Empty(ManifestBuilder.Build(metrics, new ManifestOptions(), out errors));
         Assert.Equal("ReservedEntryPoint", Assert.Single(errors).ErrorId);

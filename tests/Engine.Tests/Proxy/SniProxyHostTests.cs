@@ -27,7 +27,7 @@ public sealed class SniProxyHostTests
         ExposedHost home = ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, 8080, 8443);
         ExposedHost nas = ProxyUnderTest.Host("nas", new[] { "nas.example.top" }, 8080, 8443);
         File.WriteAllText(file, Yaml(home));
-        SniProxyInfo started = SniProxyHost.Start(SniProxyHost.Prepare(new RouteSource(new IExposeResource[] { home }), Loopback, out _)!, Loopback, file, out IReadOnlyList<ClusterExposeException> errors)!;
+        SniProxyInfo started = SniProxyHost.Start(SniProxyHost.Prepare(new RouteSource(new IExposeResource[] { home }), Loopback, out _)!, Loopback, file, out IReadOnlyList<ExposeProblem> errors)!;
         try
         {
             Assert.Empty(errors);
@@ -56,7 +56,7 @@ public sealed class SniProxyHostTests
         {
             var options = new SniProxyOptions { ListenAddresses = new[] { IPAddress.Loopback }, HttpPort = 0, HttpsPort = ((IPEndPoint)taken.LocalEndpoint).Port };
             int before = SniProxyHost.List().Count;
-            Assert.Null(SniProxyHost.Start(SniProxyHost.Prepare(new RouteSource(new IExposeResource[] { ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, 1, 2) }), options, out _)!, options, null, out IReadOnlyList<ClusterExposeException> errors));
+            Assert.Null(SniProxyHost.Start(SniProxyHost.Prepare(new RouteSource(new IExposeResource[] { ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, 1, 2) }), options, out _)!, options, null, out IReadOnlyList<ExposeProblem> errors));
             Assert.Equal("ListenFailed", Assert.Single(errors).ErrorId);
             Assert.Equal(before, SniProxyHost.List().Count);
         }
@@ -70,7 +70,7 @@ public sealed class SniProxyHostTests
     public void PortsThatClashAreRefusedBeforeAnythingListens()
     {
         var options = new SniProxyOptions { ListenAddresses = new[] { IPAddress.Loopback }, HttpPort = 18080, HttpsPort = 18080 };
-        Assert.Null(ProxyRouteSet.Build(new IExposeResource[] { ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, 1, 2) }, options, out IReadOnlyList<ClusterExposeException> errors));
+        Assert.Null(ProxyRouteSet.Build(new IExposeResource[] { ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, 1, 2) }, options, out IReadOnlyList<ExposeProblem> errors));
         Assert.Equal("DuplicatePublicPort", Assert.Single(errors).ErrorId);
         Assert.Equal("InvalidProxyOption", Assert.Throws<ClusterExposeException>(() =>
             SniProxyServer.Start(1, ProxyRouteSet.Build(new IExposeResource[] { ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, 1, 2) }, Loopback, out _)!, new SniProxyOptions { MaxHelloBytes = 100 })).ErrorId);
