@@ -71,7 +71,7 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
             inventories[namespaceName] = Required(session, () => ClusterInventory.Read(session, apis, namespaceName, Flavor));
         }
 
-        var plans = new List<(string Owner, string Namespace, RemovalPlan Plan, T Resource)>();
+        var plans = new List<PlannedRemoval<T>>();
         var errors = new List<ExposeProblem>();
         foreach (var (name, objectNamespace) in targets)
         {
@@ -87,63 +87,30 @@ public abstract class ClusterExposureRemover<T> : ClusterCmdlet
             foreach (T resource in matched.Where(r => plans.All(p => p.Owner != Engine.Manifests.ManifestConventions.OwnerValue(r) || p.Namespace != r.Namespace)))
             {
                 string owner = Engine.Manifests.ManifestConventions.OwnerValue(resource);
-                plans.Add((owner, resource.Namespace, Required(session, () => ClusterRemover.Plan(session, inventory, owner, resource.Namespace)), resource));
+                plans.Add(new PlannedRemoval<T>(owner, resource.Namespace, Required(session, () => ClusterRemover.Plan(session, inventory, owner, resource.Namespace)), resource));
             }
         }
 
         // The server checks every delete (preconditions included) before any is made.
-        foreach (var (_, _, plan, _) in plans)
+        IReadOnlyList<ExposeProblem> refused;
+        try
         {
-            try
+            refused = ClusterChanges.Remove(session, plans, errors, new CmdletChangeHost(this), removed =>
             {
-                ClusterRemover.Execute(session, plan, dryRun: true);
-            }
-            catch (ClusterExposeException exception)
-            {
-                errors.Add(exception.Problem);
-            }
+                if (PassThru.IsPresent)
+                {
+                    WriteObject(removed);
+                }
+            });
         }
-
-        ShowWarnings(session);
-        if (errors.Count > 0)
+        catch (ClusterExposeException exception)
         {
-            WriteErrors(errors);
-            if (plans.Count > 0)
-            {
-                WriteVerbose("Nothing was deleted.");
-            }
-
+            ShowWarnings(session);
+            ThrowTerminatingError(ToErrorRecord(exception));
             return;
         }
 
-        foreach (var (owner, namespaceName, plan, resource) in plans)
-        {
-            foreach (string note in plan.Notes)
-            {
-                WriteWarning(note);
-            }
-
-            if (!ShouldProcess($"{owner} in namespace {namespaceName} ({plan})", "Remove"))
-            {
-                continue;
-            }
-
-            try
-            {
-                ClusterRemover.Execute(session, plan, dryRun: false);
-            }
-            catch (ClusterExposeException exception)
-            {
-                ShowWarnings(session);
-                ThrowTerminatingError(ToErrorRecord(exception));
-            }
-
-            if (PassThru.IsPresent)
-            {
-                WriteObject(resource);
-            }
-        }
-
         ShowWarnings(session);
+        WriteErrors(refused);
     }
 }

@@ -121,76 +121,17 @@ public sealed class PublishExposeResourceCommand : ClusterCmdlet
             return;
         }
 
-        // First pass: the server checks every object without keeping any of them.
-        var progress = new ProgressRecord(1, "Publishing to " + session.Server, "Validating with a server-side dry run");
-        for (int i = 0; i < items.Count; i++)
+        try
         {
-            ReportProgress(progress, items[i], i, items.Count);
-            try
-            {
-                ClusterPublisher.DryRun(session, items[i], Force.IsPresent);
-            }
-            catch (ClusterExposeException exception)
-            {
-                errors.Add(exception.Problem);
-            }
+            IReadOnlyList<ExposeProblem> refused = ClusterChanges.Publish(session, items, Force.IsPresent, new CmdletChangeHost(this), published => Emit(session, published));
+            ShowWarnings(session);
+            WriteErrors(refused);
         }
-
-        ShowWarnings(session);
-        if (errors.Count > 0)
+        catch (ClusterExposeException exception)
         {
-            WriteErrors(errors);
-            WriteVerbose($"The server refused {errors.Count} of {items.Count} object(s); nothing was written.");
-            Complete(progress);
-            return;
+            ShowWarnings(session);
+            ThrowTerminatingError(ToErrorRecord(exception));
         }
-
-        // Second pass: apply, or say what would be applied.
-        bool whatIf = MyInvocation.BoundParameters.ContainsKey("WhatIf") || SessionState.PSVariable.GetValue("WhatIfPreference") is true or SwitchParameter { IsPresent: true };
-        progress.Activity = "Publishing to " + session.Server;
-        for (int i = 0; i < items.Count; i++)
-        {
-            PublishItem item = items[i];
-            ReportProgress(progress, item, i, items.Count);
-            if (item.Action == PublishAction.Unchanged)
-            {
-                if (whatIf)
-                {
-                    ShouldProcess(item.ToString(), "Leave unchanged");
-                }
-
-                WriteVerbose($"{item} is unchanged.");
-                Emit(session, item, null);
-                continue;
-            }
-
-            string action = item.Action == PublishAction.Create ? "Create" : $"Update {string.Join(", ", item.ChangedFields)}";
-            if (!ShouldProcess(item.ToString(), action))
-            {
-                if (whatIf)
-                {
-                    // The plan as objects, for scripts that check it before they apply.
-                    Emit(session, item, null);
-                }
-
-                continue;
-            }
-
-            try
-            {
-                Emit(session, item, ClusterPublisher.Apply(session, item, Force.IsPresent));
-            }
-            catch (ClusterExposeException exception)
-            {
-                ShowWarnings(session);
-                Complete(progress);
-                WriteVerbose($"Stopped after {i} of {items.Count} object(s): the rest were not applied.");
-                ThrowTerminatingError(ToErrorRecord(exception));
-            }
-        }
-
-        ShowWarnings(session);
-        Complete(progress);
     }
 
     private IReadOnlyList<PublishItem> FromModel(ClusterSession session, List<ExposeProblem> errors)
@@ -248,32 +189,16 @@ public sealed class PublishExposeResourceCommand : ClusterCmdlet
         return items;
     }
 
-    private void Emit(ClusterSession session, PublishItem item, JsonObject? applied)
+    private void Emit(ClusterSession session, PublishedItem published)
     {
         if (!PassThru.IsPresent)
         {
             return;
         }
 
+        PublishItem item = published.Item;
+        JsonObject? applied = published.Applied;
         WriteObject(new PublishResult(item.Type.Kind.Kind, item.Type.ApiVersion, item.Namespace, item.Name, item.Action, item.ChangedFields, item.Owner,
             (string?)applied?["metadata"]?["uid"], (string?)applied?["metadata"]?["resourceVersion"], session.Server));
-    }
-
-    private void ReportProgress(ProgressRecord progress, PublishItem item, int index, int count)
-    {
-        if (count < 2)
-        {
-            return;
-        }
-
-        progress.StatusDescription = item.ToString();
-        progress.PercentComplete = index * 100 / count;
-        WriteProgress(progress);
-    }
-
-    private void Complete(ProgressRecord progress)
-    {
-        progress.RecordType = ProgressRecordType.Completed;
-        WriteProgress(progress);
     }
 }

@@ -355,6 +355,83 @@ public sealed class ClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public void OneObjectTheServerRefusesMeansNothingIsWritten()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        var errors = new List<ExposeProblem>();
+        IReadOnlyList<YNode> documents = YamlText.Read("""
+            apiVersion: v1
+            kind: Service
+            metadata: {name: fine, namespace: default}
+            spec: {ports: [{port: 80}]}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: k65, namespace: default}
+            spec: {ports: [{port: 80}], selectr: {app: x}}
+            """, out _);
+        IReadOnlyList<PublishItem> items = ClusterPublisher.Prepare(documents.OfType<YMap>(), "default", "test", errors);
+        var host = new RecordingChangeHost();
+        var published = new List<PublishedItem>();
+
+        IReadOnlyList<ExposeProblem> refused = ClusterChanges.Publish(session, items, force: false, host, published.Add);
+
+        Assert.Equal(ErrorIds.ClusterInvalidObject, Assert.Single(refused).ErrorId);
+        Assert.Empty(published);
+        Assert.Empty(host.Asked);
+        Assert.Empty(server.All());
+        Assert.Contains(host.Said, s => s.Contains("refused 1 of 2", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void UnderWhatIfEveryChangeIsAskedAndReportedAndNothingChanges()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        PublishAll(session, new IExposeResource[] { Forward("pg", 5432) });
+        var before = server.All().Select(o => (string?)o["metadata"]!["resourceVersion"]).ToList();
+        var host = new RecordingChangeHost(whatIf: true);
+        var planned = new List<PublishedItem>();
+
+        Assert.Empty(ClusterChanges.Publish(session, Items(session, new IExposeResource[] { Forward("pg", 5433), Forward("ssh", 2222) }), force: false, host, planned.Add));
+
+        Assert.Equal(before, server.All().Select(o => (string?)o["metadata"]!["resourceVersion"]).ToList());
+        Assert.Contains(planned, p => p.Item.Name == "ssh" && p.Item.Action == PublishAction.Create);
+        Assert.All(planned, p => Assert.Null(p.Applied));
+        Assert.Equal(planned.Count, host.Asked.Count);
+        Assert.Contains(host.Asked, a => a.StartsWith("Create: ", StringComparison.Ordinal));
+        Assert.Contains(host.Asked, a => a.StartsWith("Update ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ARemovalDeclinedOrRefusedDeletesNothing()
+    {
+        using ClusterSession session = Open(kubeConfig);
+        PublishAll(session, new IExposeResource[] { Forward("pg", 5432), Forward("ssh", 2222) });
+        ClusterInventory inventory = ClusterInventory.Read(session, ClusterDiscovery.Discover(session), "default");
+        var plans = new[] { "pg", "ssh" }.Select(n => new PlannedRemoval<string>("TcpForward/" + n, "default", ClusterRemover.Plan(session, inventory, "TcpForward/" + n, "default"), n)).ToList();
+        int objects = server.All().Count;
+
+        // Declined (as under -WhatIf): asked about each, nothing deleted.
+        var declined = new RecordingChangeHost(whatIf: true);
+        var removed = new List<string>();
+        Assert.Empty(ClusterChanges.Remove(session, plans, Array.Empty<ExposeProblem>(), declined, removed.Add));
+        Assert.Equal(2, declined.Asked.Count);
+        Assert.Empty(removed);
+        Assert.Equal(objects, server.All().Count);
+
+        // A problem found while planning (a name not found) stops every delete.
+        var notFound = new ExposeProblem(ErrorIds.ExposureNotFound, ExposeErrorKind.ObjectNotFound, "No TcpForward named 'db'.");
+        var consenting = new RecordingChangeHost();
+        Assert.Equal(new[] { notFound }, ClusterChanges.Remove(session, plans, new[] { notFound }, consenting, removed.Add));
+        Assert.Empty(consenting.Asked);
+        Assert.Equal(objects, server.All().Count);
+
+        Assert.Empty(ClusterChanges.Remove(session, plans, Array.Empty<ExposeProblem>(), consenting, removed.Add));
+        Assert.Equal(new[] { "pg", "ssh" }, removed);
+        Assert.Null(server.Find("v1", "Service", "default", "pg"));
+    }
+
+    [Fact]
     public void TheSharedChartConfigChangedSinceItWasReadIsNotOverwritten()
     {
         using ClusterSession session = Open(kubeConfig);
@@ -799,28 +876,20 @@ public sealed class ClusterTests : IAsyncLifetime
         return items;
     }
 
+    /// <summary>What publishing would do, as -WhatIf shows it: every object dry-run by the server, nothing written.</summary>
     private static IReadOnlyList<PublishItem> DryRunAll(ClusterSession session, IReadOnlyList<IExposeResource> resources)
     {
-        IReadOnlyList<PublishItem> items = Items(session, resources);
-        foreach (PublishItem item in items)
-        {
-            ClusterPublisher.DryRun(session, item, force: false);
-        }
-
-        return items;
+        var planned = new List<PublishItem>();
+        Assert.Empty(ClusterChanges.Publish(session, Items(session, resources), force: false, new RecordingChangeHost(whatIf: true), p => planned.Add(p.Item)));
+        return planned;
     }
 
     private static void PublishAll(ClusterSession session, IReadOnlyList<IExposeResource> resources, bool force = false)
     {
-        IReadOnlyList<PublishItem> items = Items(session, resources);
-        foreach (PublishItem item in items)
+        IReadOnlyList<ExposeProblem> refused = ClusterChanges.Publish(session, Items(session, resources), force, new RecordingChangeHost(), _ => { });
+        if (refused.Count > 0)
         {
-            ClusterPublisher.DryRun(session, item, force);
-        }
-
-        foreach (PublishItem item in items)
-        {
-            ClusterPublisher.Apply(session, item, force);
+            throw refused[0].ToException();
         }
     }
 
