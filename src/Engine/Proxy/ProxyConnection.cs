@@ -2,7 +2,6 @@ using System;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using ClusterExpose.Engine.Routing;
@@ -17,11 +16,6 @@ namespace ClusterExpose.Engine.Proxy;
 /// </summary>
 internal sealed class ProxyConnection : IRelayObserver
 {
-    private const byte AlertHandshakeFailure = 40;
-    private const byte AlertUnrecognizedName = 112;
-    private const int Reading = 0;
-    private const int Connecting = 1;
-    private const int Relaying = 2;
     /// <summary>How long the relay must be quiet before its posted reads give their buffers back.</summary>
     private const long QuietAfterMs = 1000;
 
@@ -30,9 +24,10 @@ internal sealed class ProxyConnection : IRelayObserver
     private readonly Socket client;
     private readonly IPEndPoint? clientEndPoint;
     private readonly long handshakeDeadline;
+    private readonly FirstBytesReader firstBytes;
     private Socket? backend;
     private RouteCounters? routeCounters;
-    private int phase;
+    private int state;
     private long lastActivity;
     private int expired;
     private int aborted;
@@ -45,6 +40,7 @@ internal sealed class ProxyConnection : IRelayObserver
         this.listener = listener;
         this.client = client;
         clientEndPoint = client.RemoteEndPoint as IPEndPoint;
+        firstBytes = FirstBytesReader.For(listener.Spec.Kind);
         handshakeDeadline = Environment.TickCount64 + (long)server.Options.HandshakeTimeout.TotalMilliseconds;
     }
 
@@ -55,16 +51,16 @@ internal sealed class ProxyConnection : IRelayObserver
     /// </summary>
     public void CheckDeadlines(long now)
     {
-        switch (Volatile.Read(ref phase))
+        switch (State)
         {
-            case Reading when now > handshakeDeadline && Interlocked.Exchange(ref expired, 1) == 0:
+            case ConnectionState.Reading when now > handshakeDeadline && Interlocked.Exchange(ref expired, 1) == 0:
                 // Wakes the pending read with EOF; the reader sees the flag and answers as a timeout.
                 TryShutdown(client, SocketShutdown.Receive);
                 break;
-            case Relaying when now - Volatile.Read(ref lastActivity) > (long)server.Options.IdleTimeout.TotalMilliseconds:
+            case ConnectionState.Relaying when now - Volatile.Read(ref lastActivity) > (long)server.Options.IdleTimeout.TotalMilliseconds:
                 Abort();
                 break;
-            case Relaying when now - Volatile.Read(ref lastActivity) > QuietAfterMs && Volatile.Read(ref activity) is not null:
+            case ConnectionState.Relaying when now - Volatile.Read(ref lastActivity) > QuietAfterMs && Volatile.Read(ref activity) is not null:
                 Interlocked.Exchange(ref activity, null)?.Cancel();
                 break;
         }
@@ -93,10 +89,17 @@ internal sealed class ProxyConnection : IRelayObserver
 
     private bool Aborted => Volatile.Read(ref aborted) != 0;
 
+    /// <summary>Where the connection is; read by the server's sweep while the connection moves on.</summary>
+    private ConnectionState State
+    {
+        get => (ConnectionState)Volatile.Read(ref state);
+        set => Volatile.Write(ref state, (int)value);
+    }
+
     public IPAddress? SourceAddress => clientEndPoint?.Address;
 
     /// <summary>Relaying with traffic lately: the pumps keep posted reads, each with a small buffer.</summary>
-    public bool Busy => Volatile.Read(ref phase) == Relaying && Volatile.Read(ref activity) is not null;
+    public bool Busy => State == ConnectionState.Relaying && Volatile.Read(ref activity) is not null;
 
     public async Task RunAsync()
     {
@@ -108,10 +111,10 @@ internal sealed class ProxyConnection : IRelayObserver
             long accepted = Stopwatch.GetTimestamp();
             int peekedLength = 0;
             RouteQuery query;
-            ListenerSpec spec = listener.Spec;
-            if (spec.Kind == ListenerKind.Tcp)
+            int limit = firstBytes.Limit(server.Options);
+            if (limit == 0)
             {
-                query = new RouteQuery(null, clientEndPoint?.Address, Array.Empty<string>());
+                query = firstBytes.Judge(ReadOnlySpan<byte>.Empty, roomLeft: false, clientEndPoint?.Address, server.Options, out _)!.Value;
             }
             else
             {
@@ -123,8 +126,6 @@ internal sealed class ProxyConnection : IRelayObserver
 
                 try
                 {
-                    // The hello's cap counts handshake bytes; the record headers around them need a little more.
-                    int limit = spec.Kind == ListenerKind.Tls ? server.Options.MaxHelloBytes + 1024 : server.Options.MaxHttpHeadBytes;
                     peeked = server.RentBuffer(limit);
                     (RouteQuery? read, peekedLength) = await ReadUntilRoutableAsync(peeked, limit).ConfigureAwait(false);
                     if (read is null)
@@ -142,17 +143,16 @@ internal sealed class ProxyConnection : IRelayObserver
                 listener.Counters.Peeked(Stopwatch.GetTimestamp() - accepted);
             }
 
-            ProxyRouteSet routes = server.Routes;
-            RouteSelection selection = routes.Table.Select(spec.EntryPoint, query, tls: spec.Kind == ListenerKind.Tls);
+            RouteSelection selection = server.Routes.Table.Select(listener.Spec.EntryPoint, query, firstBytes.Tls);
             if (selection.Router?.Definition.Backend is not RouteBackend target || selection.Conditional)
             {
-                await RejectAsync(spec.Kind == ListenerKind.Tcp ? RejectionReason.NoRoute : query.ServerName.Length == 0 ? RejectionReason.NoServerName : RejectionReason.UnknownName).ConfigureAwait(false);
+                await RejectAsync(firstBytes.NoRoute(query)).ConfigureAwait(false);
                 return;
             }
 
             string router = selection.Router.Name;
             RouteCounters counters = server.Counters.Route(router);
-            Volatile.Write(ref phase, Connecting);
+            State = ConnectionState.Connecting;
             RejectionReason? failure = await ConnectAsync(target).ConfigureAwait(false);
             if (failure is not null)
             {
@@ -231,9 +231,7 @@ internal sealed class ProxyConnection : IRelayObserver
             }
 
             filled += read;
-            RouteQuery? query = listener.Spec.Kind == ListenerKind.Tls
-                ? JudgeHello(buffer.AsSpan(0, filled), filled < limit, out RejectionReason? rejection)
-                : JudgeHead(buffer.AsSpan(0, filled), limit, filled < limit, out rejection);
+            RouteQuery? query = firstBytes.Judge(buffer.AsSpan(0, filled), filled < limit, clientEndPoint?.Address, server.Options, out RejectionReason? rejection);
             if (rejection is not null)
             {
                 await RejectAsync(rejection.Value).ConfigureAwait(false);
@@ -244,51 +242,6 @@ internal sealed class ProxyConnection : IRelayObserver
             {
                 return (query, filled);
             }
-        }
-    }
-
-    /// <summary>The query of a whole hello, null with no rejection when more bytes may still come, or why to refuse.</summary>
-    private RouteQuery? JudgeHello(ReadOnlySpan<byte> received, bool roomLeft, out RejectionReason? rejection)
-    {
-        rejection = null;
-        switch (ClientHelloParser.Parse(received, server.Options.MaxHelloBytes, out ClientHelloInfo? hello))
-        {
-            case ClientHelloStatus.Complete:
-                // A name with bytes no route may match is asked about as a name nothing matches.
-                string name = hello!.ServerNameUnroutable ? "\0" : hello.ServerName ?? string.Empty;
-                return new RouteQuery(name, clientEndPoint?.Address, hello.Alpn);
-            case ClientHelloStatus.Incomplete when roomLeft:
-                return null;
-            case ClientHelloStatus.Incomplete or ClientHelloStatus.TooLarge:
-                rejection = RejectionReason.HelloTooLarge;
-                return null;
-            case ClientHelloStatus.NotTls:
-                rejection = RejectionReason.NotTls;
-                return null;
-            default:
-                rejection = RejectionReason.MalformedHello;
-                return null;
-        }
-    }
-
-    /// <summary>The query of a whole request head, null with no rejection when more bytes may still come, or why to refuse.</summary>
-    private RouteQuery? JudgeHead(ReadOnlySpan<byte> received, int limit, bool roomLeft, out RejectionReason? rejection)
-    {
-        rejection = null;
-        switch (HttpRequestHeadParser.Parse(received, limit, out HttpRequestHead? head))
-        {
-            case HttpHeadStatus.Complete:
-                return head!.HostUnroutable
-                    ? new RouteQuery("\0", clientEndPoint?.Address, Array.Empty<string>())
-                    : RouteQuery.FromConnection(head.HostHadTrailingDot ? head.Host + "." : head.Host, tls: false, clientEndPoint?.Address, Array.Empty<string>());
-            case HttpHeadStatus.Incomplete when roomLeft:
-                return null;
-            case HttpHeadStatus.Http2Preface:
-                rejection = RejectionReason.Http2Preface;
-                return null;
-            default:
-                rejection = RejectionReason.BadRequest;
-                return null;
         }
     }
 
@@ -358,7 +311,7 @@ internal sealed class ProxyConnection : IRelayObserver
     private bool StartRelay(Socket backendSocket)
     {
         Volatile.Write(ref lastActivity, Environment.TickCount64);
-        Volatile.Write(ref phase, Relaying);
+        State = ConnectionState.Relaying;
         if (Aborted)
         {
             Reset(client);
@@ -367,9 +320,7 @@ internal sealed class ProxyConnection : IRelayObserver
         }
 
         int bufferSize = server.Options.BufferSize;
-        // After a ClientHello the server's flight and the client's Finished are on their way, after a
-        // request head its response; a plain port may well stay silent, so it starts waiting without a buffer.
-        bool expected = listener.Spec.Kind != ListenerKind.Tcp;
+        bool expected = firstBytes.AnswerExpected;
 
         // Set before either starts: a direction may end before the other has begun.
         Volatile.Write(ref runningPumps, 2);
@@ -432,28 +383,7 @@ internal sealed class ProxyConnection : IRelayObserver
     private async Task RejectAsync(RejectionReason reason)
     {
         Count(reason);
-        byte[]? answer = listener.Spec.Kind switch
-        {
-            ListenerKind.Tls => reason switch
-            {
-                RejectionReason.UnknownName or RejectionReason.NoServerName => Alert(AlertUnrecognizedName),
-                // A hello that never completed in time is a failed handshake too: the client learns why instead of seeing a bare close.
-                RejectionReason.MalformedHello or RejectionReason.HelloTooLarge or RejectionReason.BackendUnavailable or RejectionReason.BackendTimeout
-                    or RejectionReason.HandshakeTimeout => Alert(AlertHandshakeFailure),
-                _ => null,
-            },
-            ListenerKind.Http => reason switch
-            {
-                RejectionReason.BadRequest => HttpError(400, "Bad Request"),
-                RejectionReason.UnknownName or RejectionReason.NoServerName => HttpError(404, "Not Found"),
-                RejectionReason.BackendUnavailable => HttpError(502, "Bad Gateway"),
-                RejectionReason.BackendTimeout => HttpError(504, "Gateway Timeout"),
-                RejectionReason.HandshakeTimeout => HttpError(408, "Request Timeout"),
-                _ => null,
-            },
-            _ => null,
-        };
-
+        byte[]? answer = firstBytes.Answer(reason);
         if (answer is not null)
         {
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
@@ -474,15 +404,6 @@ internal sealed class ProxyConnection : IRelayObserver
     {
         server.Counters.Rejected(reason);
         ProxyLog.ConnectionRejected(server.Logger, reason, clientEndPoint, listener.Endpoint);
-    }
-
-    /// <summary>A fatal TLS alert record (TLS 1.2 record version, as servers send before a version is agreed).</summary>
-    private static byte[] Alert(byte description) => new byte[] { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, description };
-
-    private static byte[] HttpError(int status, string text)
-    {
-        string body = $"{status} {text}\n";
-        return Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {text}\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}");
     }
 
     private static void TryShutdown(Socket socket, SocketShutdown how)
@@ -506,4 +427,12 @@ internal sealed class ProxyConnection : IRelayObserver
         {
         }
     }
+}
+
+/// <summary>Where a connection is: reading what it routes by, connecting to the backend, or relaying.</summary>
+internal enum ConnectionState
+{
+    Reading,
+    Connecting,
+    Relaying,
 }

@@ -26,8 +26,9 @@ public readonly struct RouteQuery
     {
     }
 
-    private RouteQuery(string serverName, string hostName, string receivedName, IPAddress? clientAddress, IReadOnlyList<string>? alpn)
+    private RouteQuery(string serverName, string hostName, string receivedName, IPAddress? clientAddress, IReadOnlyList<string>? alpn, bool nameUnroutable = false)
     {
+        NameUnroutable = nameUnroutable;
         ServerName = serverName;
         HostName = hostName;
         ReceivedName = receivedName;
@@ -51,6 +52,14 @@ public readonly struct RouteQuery
         return new RouteQuery(serverName, withoutDot, received, clientAddress, alpn);
     }
 
+    /// <summary>
+    /// A connection whose name has bytes no host name has (a control character, a space, non-ASCII):
+    /// no rule that compares names matches it; only a catch-all (<c>HostSNI(`*`)</c>, <c>Host(`*`)</c>,
+    /// a router that names no host) can take it.
+    /// </summary>
+    public static RouteQuery WithUnroutableName(IPAddress? clientAddress, IReadOnlyList<string>? alpn) =>
+        new(string.Empty, string.Empty, string.Empty, clientAddress, alpn, nameUnroutable: true);
+
     /// <summary>What a TCP router without TLS sees: no name and no ALPN, only the client.</summary>
     internal RouteQuery WithoutName() => new(string.Empty, string.Empty, string.Empty, ClientAddress, Array.Empty<string>());
 
@@ -64,6 +73,9 @@ public readonly struct RouteQuery
     public string ReceivedName { get; }
 
     public IPAddress? ClientAddress { get; }
+
+    /// <summary>The client sent a name, but one no rule that compares names may match.</summary>
+    public bool NameUnroutable { get; }
 
     public IReadOnlyList<string>? Alpn { get; }
 }

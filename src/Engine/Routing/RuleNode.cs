@@ -119,7 +119,7 @@ internal sealed class NameNode : RuleNode
         this.value = lowered;
     }
 
-    public override Truth Evaluate(in RouteQuery query) => Of(Matches(sni ? query.ServerName : query.HostName));
+    public override Truth Evaluate(in RouteQuery query) => Of(query.NameUnroutable ? matchesAnything : Matches(sni ? query.ServerName : query.HostName));
 
     internal bool Matches(string name)
     {
@@ -159,6 +159,11 @@ internal sealed class RegexpNode : RuleNode
 
     public override Truth Evaluate(in RouteQuery query)
     {
+        if (query.NameUnroutable)
+        {
+            return Truth.False;
+        }
+
         try
         {
             return Of(regex.IsMatch(sni ? query.ServerName : query.ReceivedName));

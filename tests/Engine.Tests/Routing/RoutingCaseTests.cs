@@ -100,6 +100,22 @@ public sealed class RoutingCaseTests
         Assert.Contains(RuleCases(), c => ((string)c[1]).Contains("error@", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void ANameNoRuleMayMatchReachesOnlyACatchAll()
+    {
+        // A ClientHello or Host header with bytes no host name has (the parsers flag it): no rule that
+        // compares names takes it, not even a regexp that matches anything; HostSNI(`*`) still does.
+        RouterDefinition Tcp(string name, string rule) => new(name, RouterProtocol.Tcp, new[] { "websecure" }, rule, RuleSyntax.V3, 0, RouterTls.Passthrough, name, 443, "test");
+        RouteQuery unroutable = RouteQuery.WithUnroutableName(null, new[] { "h2" });
+        var named = RouteTable.Build(new[] { Tcp("ns/exact", "HostSNI(`a.example`)"), Tcp("ns/any", "HostSNIRegexp(`^.*$`)") });
+        Assert.Null(named.Select("websecure", unroutable, tls: true).Router);
+        Assert.Equal("ns/any", named.Select("websecure", new RouteQuery("a_b.example"), tls: true).Router?.Name);
+
+        var withCatchAll = RouteTable.Build(new[] { Tcp("ns/any", "HostSNIRegexp(`^.*$`)"), Tcp("ns/rest", "HostSNI(`*`)") });
+        Assert.Equal("ns/rest", withCatchAll.Select("websecure", unroutable, tls: true).Router?.Name);
+        Assert.Equal("ns/rest", withCatchAll.Decide("websecure", unroutable, tls: true).Winner?.Name);
+    }
+
     /// <summary>A name as Test-SniRoute takes it: normalised, with a trailing dot kept for what the Host header carries.</summary>
     internal static RouteQuery Query(string field, bool tls = false)
     {
