@@ -32,6 +32,11 @@ public sealed class ConvertToSniProxyManifestCommand : ClusterExposeCmdlet
     [Parameter]
     public string Image { get; set; } = "mcr.microsoft.com/powershell:7.4-debian-bookworm-slim";
 
+    /// <summary>How long open connections may finish when a pod is stopped; the pod's grace period is derived from it.</summary>
+    [Parameter]
+    [ValidateRange(0, 3600)]
+    public int DrainTimeoutSec { get; set; } = 30;
+
     protected override void ProcessRecord()
     {
         inputRejected |= !CollectInput(InputObject, resources);
@@ -49,6 +54,7 @@ public sealed class ConvertToSniProxyManifestCommand : ClusterExposeCmdlet
             Name = Name,
             Namespace = Namespace,
             Image = Image,
+            DrainTimeoutSec = DrainTimeoutSec,
             ModuleVersion = MyInvocation.MyCommand.Module?.Version?.ToString(3) ?? "0.1.0",
         };
         IReadOnlyList<YDocument> documents = SniProxyDeploymentBuilder.Build(resources, options, out IReadOnlyList<ExposeProblem> errors);

@@ -13,6 +13,7 @@ public abstract class SniProxyRoutesCmdlet : ClusterExposeCmdlet
 {
     private protected readonly List<IExposeResource> Resources = new();
     private readonly RouteSource fileRoutes = new();
+    private RouteSource? otherRoutes;
     private protected bool InputRejected;
 
     [Parameter(ValueFromPipeline = true)]
@@ -72,16 +73,27 @@ public abstract class SniProxyRoutesCmdlet : ClusterExposeCmdlet
     /// <summary>Everything to serve: the pipeline's objects, the routes files and the cluster's routes, read as written.</summary>
     private protected RouteSource RouteSource()
     {
-        var source = new RouteSource(Resources);
+        var source = new RouteSource();
+        source.Add(OtherRoutes());
         source.Add(fileRoutes);
-        if (Cluster.IsPresent || Context is not null || KubeConfig is not null)
+        return source;
+    }
+
+    /// <summary>The routes not read from -Path: the pipeline's objects and the cluster's routes, read once; a watched file's reload keeps them.</summary>
+    private protected RouteSource OtherRoutes()
+    {
+        if (otherRoutes is null)
         {
-            using ClusterSession session = OpenSession(KubeConfig, Context, null, Cancellation.Token);
-            ClusterRouteApis apis = Required(session, () => ClusterDiscovery.Discover(session));
-            source.Add(Required(session, () => ClusterRoutes.Read(session, apis, withBackends: true)));
-            ShowWarnings(session);
+            otherRoutes = new RouteSource(Resources);
+            if (Cluster.IsPresent || Context is not null || KubeConfig is not null)
+            {
+                using ClusterSession session = OpenSession(KubeConfig, Context, null, Cancellation.Token);
+                ClusterRouteApis apis = Required(session, () => ClusterDiscovery.Discover(session));
+                otherRoutes.Add(Required(session, () => ClusterRoutes.Read(session, apis, withBackends: true)));
+                ShowWarnings(session);
+            }
         }
 
-        return source;
+        return otherRoutes;
     }
 }

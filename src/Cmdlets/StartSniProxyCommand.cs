@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Threading;
 using ClusterExpose.Engine.Proxy;
 
@@ -42,6 +43,10 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
     /// <summary>Stay in the foreground until Ctrl+C, then stop gracefully.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
+
+    /// <summary>With -Wait: how the events go to standard error, one line each.</summary>
+    [Parameter]
+    public EventLogFormat LogFormat { get; set; } = EventLogFormat.Text;
 
     /// <summary>With -Wait: write the proxy's final counters when it stops.</summary>
     [Parameter]
@@ -112,7 +117,9 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
             return;
         }
 
-        SniProxyInfo? started = SniProxyHost.Start(routes, options, Watch.IsPresent ? RouteFiles[0] : null, out IReadOnlyList<ExposeProblem> errors);
+        // Headless, nobody calls Get-SniProxy: every event also goes to standard error, one line each.
+        SniProxyInfo? started = SniProxyHost.Start(routes, options, Watch.IsPresent ? new RouteFileWatch(RouteFiles[0], OtherRoutes()) : null, out IReadOnlyList<ExposeProblem> errors,
+            Wait.IsPresent ? Console.Error : null, LogFormat);
         if (started is null)
         {
             WriteErrors(errors);
@@ -125,13 +132,45 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
             return;
         }
 
+        // SIGTERM (systemd, the kubelet) and SIGINT (Ctrl+C) start a graceful stop instead of ending
+        // the process at once; a second signal cuts the drain short.
+        using var hurry = new CancellationTokenSource();
+        int signals = 0;
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (Interlocked.Increment(ref signals) == 1)
+            {
+                stopRequested.Set();
+            }
+            else
+            {
+                hurry.Cancel();
+            }
+        }
+
+        using PosixSignalRegistration? terminate = Register(PosixSignal.SIGTERM, OnSignal);
+        using PosixSignalRegistration? interrupt = Register(PosixSignal.SIGINT, OnSignal);
         WriteVerbose($"SNI proxy {started.Id} is running: {string.Join(", ", started.Listeners.Select(l => l.ToString()))}. Press Ctrl+C to stop.");
         stopRequested.Wait();
         WriteVerbose($"Stopping SNI proxy {started.Id}, draining for up to {DrainTimeoutSec} s.");
-        SniProxyInfo stopped = SniProxyHost.Stop(started.Id, TimeSpan.FromSeconds(DrainTimeoutSec));
+        SniProxyInfo stopped = SniProxyHost.Stop(started.Id, TimeSpan.FromSeconds(DrainTimeoutSec), hurry.Token);
         if (PassThru.IsPresent)
         {
             WriteObject(stopped);
+        }
+    }
+
+    /// <summary>A signal handler where the platform has the signal; none where it does not.</summary>
+    private static PosixSignalRegistration? Register(PosixSignal signal, Action<PosixSignalContext> handler)
+    {
+        try
+        {
+            return PosixSignalRegistration.Create(signal, handler);
+        }
+        catch (PlatformNotSupportedException)
+        {
+            return null;
         }
     }
 

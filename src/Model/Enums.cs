@@ -99,3 +99,13 @@ public enum PublishAction
     Update,
     Unchanged,
 }
+
+/// <summary>How a headless proxy (Start-SniProxy -Wait) writes its events to standard error.</summary>
+public enum EventLogFormat
+{
+    /// <summary>One line per event for people: time, level, event id and name, message.</summary>
+    Text,
+
+    /// <summary>One JSON object per line for log pipelines: time, level, eventId, event, message, and each field of the event.</summary>
+    Json,
+}

@@ -21,6 +21,9 @@ public sealed class SniProxyDeploymentOptions
 
     /// <summary>The ClusterExpose version the pod installs.</summary>
     public string ModuleVersion { get; set; } = "0.1.0";
+
+    /// <summary>How long open connections may finish when the pod is told to stop (SIGTERM).</summary>
+    public int DrainTimeoutSec { get; set; } = 30;
 }
 
 /// <summary>
@@ -33,6 +36,9 @@ public static class SniProxyDeploymentBuilder
 {
     public const string RoutesKey = "routes.yaml";
     public const string RoutesMountPath = "/etc/clusterexpose";
+
+    /// <summary>What the pod gets past its drain before the kubelet kills it.</summary>
+    public const int GraceAfterDrainSec = 10;
 
     public static IReadOnlyList<YDocument> Build(IReadOnlyList<IExposeResource> resources, SniProxyDeploymentOptions options, out IReadOnlyList<ExposeProblem> errors)
     {
@@ -85,7 +91,7 @@ public static class SniProxyDeploymentBuilder
             "$ErrorActionPreference = 'Stop'",
             $"Install-PSResource -Name ClusterExpose -Version {options.ModuleVersion} -TrustRepository -Scope CurrentUser -Quiet",
             "Import-Module ClusterExpose",
-            $"Start-SniProxy -Path {RoutesMountPath}/{RoutesKey} -Watch -Wait -Verbose");
+            $"Start-SniProxy -Path {RoutesMountPath}/{RoutesKey} -Watch -Wait -DrainTimeoutSec {options.DrainTimeoutSec}");
         ListenerSpec probed = routes.Listeners.OrderBy(l => l.Kind == ListenerKind.Tls ? 0 : 1).ThenBy(l => l.Port).First();
         var container = new YMap()
             .Add("name", "sniproxy")
@@ -117,7 +123,8 @@ public static class SniProxyDeploymentBuilder
                 .Add("template", new YMap()
                     .Add("metadata", new YMap().Add("labels", labels))
                     .Add("spec", new YMap()
-                        .Add("terminationGracePeriodSeconds", 45)
+                        // SIGTERM starts the drain; the kubelet's SIGKILL must come after it, with room for the last resets.
+                        .Add("terminationGracePeriodSeconds", options.DrainTimeoutSec + GraceAfterDrainSec)
                         .Add("containers", new YSequence().Add(container))
                         .Add("volumes", new YSequence().Add(new YMap()
                             .Add("name", "routes")

@@ -94,12 +94,40 @@ internal sealed class RouteCounters
     public void BackendFailed() => Interlocked.Increment(ref backendFailures);
 }
 
-/// <summary>Everything a proxy counts.</summary>
+/// <summary>
+/// Everything a proxy counts. Totals never go down: the counters of a route or listener a reload
+/// removes are kept (and count on when it comes back), and the proxy's own totals count every
+/// connection it ever took.
+/// </summary>
 internal sealed class ProxyCounters
 {
     private readonly long[] rejections = new long[System.Enum.GetValues<RejectionReason>().Length];
+    private long admitted;
 
     public ConcurrentDictionary<string, RouteCounters> Routes { get; } = new(System.StringComparer.Ordinal);
+
+    public ConcurrentDictionary<string, ListenerCounters> Listeners { get; } = new(System.StringComparer.Ordinal);
+
+    /// <summary>Connections taken past the limits, over the proxy's life.</summary>
+    public long Admitted => Interlocked.Read(ref admitted);
+
+    public long Rejections
+    {
+        get
+        {
+            long sum = 0;
+            for (int i = 0; i < rejections.Length; i++)
+            {
+                sum += Interlocked.Read(ref rejections[i]);
+            }
+
+            return sum;
+        }
+    }
+
+    public void Admit() => Interlocked.Increment(ref admitted);
+
+    public ListenerCounters Listener(string key) => Listeners.GetOrAdd(key, _ => new ListenerCounters());
 
     public void Rejected(RejectionReason reason) => Interlocked.Increment(ref rejections[(int)reason]);
 

@@ -26,13 +26,16 @@ internal sealed class ProxyListener
         this.socket = socket;
         Spec = spec;
         Endpoint = socket.LocalEndPoint?.ToString() ?? spec.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        // A listener a reload stops and a later one starts again continues from its old totals.
+        Counters = server.Counters.Listener($"{spec.Kind} {spec.EntryPoint} {Endpoint}");
     }
 
     public ListenerSpec Spec { get; }
 
     public string Endpoint { get; }
 
-    public ListenerCounters Counters { get; } = new();
+    public ListenerCounters Counters { get; }
 
     /// <summary>Binds and listens; throws <see cref="SocketException"/> when the address or port cannot be had.</summary>
     public static ProxyListener Bind(SniProxyServer server, ListenerSpec spec, IPAddress address, int backlog)

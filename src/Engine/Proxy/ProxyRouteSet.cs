@@ -49,6 +49,10 @@ public sealed class ProxyRouteSet
 
     public int RouteCount => Served.Count;
 
+    /// <summary>What a served router is, to tell a changed one on reload: its rule, priority and backend.</summary>
+    public string Describe(string router) =>
+        Table.Routers.FirstOrDefault(r => r.Name == router) is { } found ? $"{found.Definition.Rule} {found.Priority} {found.Definition.Backend}" : string.Empty;
+
     /// <summary>Builds the snapshot from model objects alone.</summary>
     public static ProxyRouteSet? Build(IReadOnlyList<IExposeResource> resources, SniProxyOptions options, out IReadOnlyList<ExposeProblem> errors) =>
         Build(new RouteSource(resources), options, out errors);
@@ -58,7 +62,8 @@ public sealed class ProxyRouteSet
     {
         if (source.IsEmpty)
         {
-            errors = new List<ExposeProblem>(source.Errors)
+            // A file that could not be read says why itself; "nothing to forward" is for when nothing failed.
+            errors = source.Errors.Count > 0 ? source.Errors.ToList() : new List<ExposeProblem>
             {
                 new(ErrorIds.NoProxyRoutes, ExposeErrorKind.InvalidArgument, "There is nothing to forward: no ExposedHost or TcpForward, and no route in the files, was given.", null),
             };

@@ -39,15 +39,23 @@ public static class SniProxyHost
         return routes;
     }
 
-    /// <summary>Starts a proxy serving <paramref name="routes"/>, or returns null with the reason it cannot start (nothing is left listening then).</summary>
-    public static SniProxyInfo? Start(ProxyRouteSet routes, SniProxyOptions options, string? watchPath, out IReadOnlyList<ExposeProblem> errors)
+    /// <summary>
+    /// Starts a proxy serving <paramref name="routes"/>, reloading them when <paramref name="watch"/>'s
+    /// file changes; or returns null with the reason it cannot start (nothing is left listening then).
+    /// </summary>
+    /// <remarks>
+    /// With <paramref name="eventLines"/>, every event is also written there, one line each in
+    /// <paramref name="format"/> (a headless proxy's standard error). The logging types stay inside the
+    /// engine: the facade, loaded beside other modules, names only a writer and a format.
+    /// </remarks>
+    public static SniProxyInfo? Start(ProxyRouteSet routes, SniProxyOptions options, RouteFileWatch? watch, out IReadOnlyList<ExposeProblem> errors, TextWriter? eventLines = null, EventLogFormat format = EventLogFormat.Text)
     {
         errors = Array.Empty<ExposeProblem>();
         int id = Interlocked.Increment(ref lastId);
         SniProxyServer server;
         try
         {
-            server = SniProxyServer.Start(id, routes, options, new RecentEventsLogger());
+            server = SniProxyServer.Start(id, routes, options, new RecentEventsLogger(alsoTo: eventLines is null ? null : new EventLineLogger(eventLines, format)));
         }
         catch (ClusterExposeException exception)
         {
@@ -56,10 +64,10 @@ public static class SniProxyHost
         }
 
         var running = new Running(server, options);
-        if (watchPath is not null)
+        if (watch is not null)
         {
-            server.WatchedPath = watchPath;
-            running.Watch(watchPath);
+            server.WatchedPath = watch.Path;
+            running.Watch(watch);
         }
 
         Proxies[id] = running;
@@ -100,11 +108,12 @@ public static class SniProxyHost
         return running.Server.Describe();
     }
 
-    public static SniProxyInfo Stop(int id, TimeSpan drain)
+    /// <summary>Stops a proxy: no new connections, open ones finish within <paramref name="drain"/> (or until <paramref name="hurry"/>), then the rest are reset.</summary>
+    public static SniProxyInfo Stop(int id, TimeSpan drain, CancellationToken hurry = default)
     {
         Running running = Find(id);
         running.StopWatching();
-        running.Server.StopAsync(drain).GetAwaiter().GetResult();
+        running.Server.StopAsync(drain, hurry).GetAwaiter().GetResult();
         Proxies.TryRemove(id, out _);
         return running.Server.Describe();
     }
@@ -116,8 +125,14 @@ public static class SniProxyHost
 
     private sealed class Running
     {
+        /// <summary>How often the routes file is read again whatever the watcher says: file systems and mounts that send no events still reload.</summary>
+        private static readonly TimeSpan RecheckEvery = TimeSpan.FromSeconds(2);
+
+        private readonly object checking = new();
         private FileSystemWatcher? watcher;
-        private Timer? debounce;
+        private Timer? settle;
+        private Timer? recheck;
+        private string? lastSeen;
 
         public Running(SniProxyServer server, SniProxyOptions options)
         {
@@ -129,34 +144,98 @@ public static class SniProxyHost
 
         public SniProxyOptions Options { get; }
 
-        public void Watch(string path)
+        /// <summary>
+        /// Watches the file's folder, not the file: a ConfigMap volume changes by swapping its
+        /// <c>..data</c> symlink to a new folder, so the file's own entry never changes; an editor may
+        /// rename a new file over it, or delete and write it again. Any change in the folder, and a
+        /// re-check every two seconds, lead to reading the file; its content, compared by hash with
+        /// what was last read, decides whether anything is reloaded.
+        /// </summary>
+        public void Watch(RouteFileWatch watch)
         {
-            string full = Path.GetFullPath(path);
-            debounce = new Timer(_ => ReloadFrom(full), null, Timeout.Infinite, Timeout.Infinite);
-            watcher = new FileSystemWatcher(Path.GetDirectoryName(full)!, Path.GetFileName(full))
+            string full = Path.GetFullPath(watch.Path);
+            lastSeen = Fingerprint(full);
+            settle = new Timer(_ => Check(full, watch.Others), null, Timeout.Infinite, Timeout.Infinite);
+            watcher = new FileSystemWatcher(Path.GetDirectoryName(full)!)
             {
-                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName | NotifyFilters.CreationTime,
+                NotifyFilter = NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.CreationTime,
+                IncludeSubdirectories = false,
             };
 
-            // Editors write in bursts (truncate, write, rename): settle before reading.
-            FileSystemEventHandler changed = (_, _) => debounce.Change(250, Timeout.Infinite);
+            // Writes come in bursts (truncate, write, rename; a new folder, a link, a swap): settle first.
+            FileSystemEventHandler changed = (_, _) => settle.Change(250, Timeout.Infinite);
             watcher.Changed += changed;
             watcher.Created += changed;
-            watcher.Renamed += (_, _) => debounce.Change(250, Timeout.Infinite);
+            watcher.Deleted += changed;
+            watcher.Renamed += (_, _) => settle.Change(250, Timeout.Infinite);
             watcher.EnableRaisingEvents = true;
+            recheck = new Timer(_ => Check(full, watch.Others), null, RecheckEvery, RecheckEvery);
         }
 
         public void StopWatching()
         {
             watcher?.Dispose();
-            debounce?.Dispose();
+            settle?.Dispose();
+            recheck?.Dispose();
         }
 
-        private void ReloadFrom(string path)
+        /// <summary>What the file holds now: the hash of its content, or a marker when it cannot be read.</summary>
+        private static string Fingerprint(string path)
         {
             try
             {
-                ProxyRouteSet? routes = ProxyRouteSet.Build(RouteSource.FromFile(path), Options, out IReadOnlyList<ExposeProblem> errors);
+                return Hash(File.ReadAllText(path));
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                return "unreadable: " + exception.Message;
+            }
+        }
+
+        private static string Hash(string text) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+
+        private void Check(string path, RouteSource others)
+        {
+            // The watcher and the re-check may fire together; one reads, the other has nothing to do.
+            if (!Monitor.TryEnter(checking))
+            {
+                return;
+            }
+
+            try
+            {
+                string? text = null;
+                try
+                {
+                    text = File.ReadAllText(path);
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                {
+                    // Between a delete and the new file, or mid-swap: the running routes stay; said once.
+                    string missing = "unreadable: " + exception.Message;
+                    if (missing != lastSeen)
+                    {
+                        lastSeen = missing;
+                        ProxyLog.ReloadRejected(Server.Logger, $"{path} cannot be read ({exception.Message}).");
+                    }
+
+                    return;
+                }
+
+                string seen = Hash(text);
+                if (seen == lastSeen)
+                {
+                    return;
+                }
+
+                // Tried once per content: a broken file is reported once, not at every re-check.
+                lastSeen = seen;
+
+                // The file is read again; the routes from elsewhere (the pipeline, a cluster) stay as they were read.
+                var source = new RouteSource();
+                source.Add(others);
+                source.Add(RouteSource.FromText(text, path));
+                ProxyRouteSet? routes = ProxyRouteSet.Build(source, Options, out IReadOnlyList<ExposeProblem> errors);
                 if (routes is null)
                 {
                     ProxyLog.ReloadRejected(Server.Logger, string.Join(" ", errors.Select(e => e.Message)));
@@ -165,10 +244,17 @@ public static class SniProxyHost
 
                 Update(Server.Id, routes, out _);
             }
-            catch (Exception exception) when (exception is ClusterExposeException or IOException or UnauthorizedAccessException)
+            catch (ClusterExposeException exception)
             {
                 ProxyLog.ReloadRejected(Server.Logger, exception.Message);
+            }
+            finally
+            {
+                Monitor.Exit(checking);
             }
         }
     }
 }
+
+/// <summary>The routes file a proxy reloads when it changes, and the routes from elsewhere served beside it.</summary>
+public sealed record RouteFileWatch(string Path, RouteSource Others);

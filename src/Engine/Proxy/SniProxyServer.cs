@@ -117,6 +117,7 @@ public sealed class SniProxyServer
             var added = next.Listeners.Where(l => !listeners.ContainsKey(l)).ToList();
             var removed = listeners.Keys.Where(l => !next.Listeners.Contains(l)).ToList();
             BindAll(added);
+            ProxyRouteSet previous = Routes;
             Volatile.Write(ref routes, next);
             foreach (ListenerSpec spec in removed)
             {
@@ -129,12 +130,16 @@ public sealed class SniProxyServer
                 listeners.Remove(spec);
             }
 
-            ProxyLog.RoutesReloaded(Logger, next.RouteCount);
+            ProxyLog.RoutesReloaded(Logger, next.RouteCount, added: next.Served.Except(previous.Served), removed: previous.Served.Except(next.Served),
+                changed: next.Served.Intersect(previous.Served).Where(name => previous.Describe(name) != next.Describe(name)));
         }
     }
 
-    /// <summary>Stops accepting, lets connections finish until <paramref name="drain"/> has passed, then resets the rest.</summary>
-    public async Task StopAsync(TimeSpan drain)
+    /// <summary>
+    /// Stops accepting, lets connections finish until <paramref name="drain"/> has passed (or
+    /// <paramref name="hurry"/> says stop now, as a second signal does), then resets the rest.
+    /// </summary>
+    public async Task StopAsync(TimeSpan drain, CancellationToken hurry = default)
     {
         if (Interlocked.CompareExchange(ref state, (int)SniProxyState.Stopping, (int)SniProxyState.Running) != (int)SniProxyState.Running)
         {
@@ -154,16 +159,21 @@ public sealed class SniProxyServer
         }
 
         await Task.WhenAll(all.Select(l => l.StopAsync())).ConfigureAwait(false);
+        ProxyLog.DrainStarted(Logger, connections.Count, drain);
         DateTime deadline = DateTime.UtcNow + drain;
-        while (!connections.IsEmpty && DateTime.UtcNow < deadline)
+        while (!connections.IsEmpty && DateTime.UtcNow < deadline && !hurry.IsCancellationRequested)
         {
             await Task.Delay(20).ConfigureAwait(false);
         }
 
+        int reset = 0;
         foreach (ProxyConnection connection in connections.Keys)
         {
             connection.Abort();
+            reset++;
         }
+
+        ProxyLog.DrainFinished(Logger, reset);
 
         while (!connections.IsEmpty)
         {
@@ -173,7 +183,7 @@ public sealed class SniProxyServer
         await sweep.DisposeAsync().ConfigureAwait(false);
 
         Volatile.Write(ref state, (int)SniProxyState.Stopped);
-        ProxyLog.ProxyStopped(Logger, Id);
+        ProxyLog.ProxyStopped(Logger, Id, Counters.Admitted, Counters.Routes.Values.Sum(r => r.FromClients), Counters.Routes.Values.Sum(r => r.ToClients), Counters.Rejections);
     }
 
     public SniProxyInfo Describe()
@@ -219,9 +229,10 @@ public sealed class SniProxyServer
             ActiveConnections = Volatile.Read(ref active),
             BusyRelays = connections.Keys.Count(c => c.Busy),
             BufferBytes = Interlocked.Read(ref bufferBytes),
-            TotalConnections = all.Sum(l => l.Counters.Total),
-            BytesFromClients = routeInfos.Sum(r => r.BytesFromClients),
-            BytesToClients = routeInfos.Sum(r => r.BytesToClients),
+            // The proxy's totals count what routes and listeners a reload removed too: they never go down.
+            TotalConnections = Counters.Admitted,
+            BytesFromClients = Counters.Routes.Values.Sum(r => r.FromClients),
+            BytesToClients = Counters.Routes.Values.Sum(r => r.ToClients),
             Rejections = Enum.GetValues<RejectionReason>()
                 .Where(r => Counters.RejectionCount(r) > 0)
                 .ToDictionary(r => r.ToString(), Counters.RejectionCount),
@@ -251,6 +262,7 @@ public sealed class SniProxyServer
 
         var connection = new ProxyConnection(this, listener, socket);
         connections[connection] = 0;
+        Counters.Admit();
         listener.Counters.Opened();
         _ = connection.RunAsync();
     }

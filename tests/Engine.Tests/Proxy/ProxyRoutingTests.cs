@@ -100,6 +100,31 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TotalsNeverGoDownWhenAReloadRemovesARouteAndCountOnWhenItComesBack()
+    {
+        ExposedHost home = ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, homeHttp.Port, homeTls.Port);
+        ExposedHost nas = ProxyUnderTest.Host("nas", new[] { "nas.example.top" }, nasHttp.Port, nasTls.Port);
+        await using ProxyUnderTest served = ProxyUnderTest.Start(new IExposeResource[] { home, nas });
+        ProxyRouteSet Routes(params IExposeResource[] set) => ProxyRouteSet.Build(set, served.Server.Options, out _)!;
+        Assert.EndsWith("nas nas.example.top\n", await ProxyUnderTest.ExchangeAsync(served.Port(ListenerKind.Http), "GET / HTTP/1.1\r\nHost: nas.example.top\r\n\r\n"));
+        await WaitUntil(() => served.Server.Describe().ActiveConnections == 0);
+        SniProxyInfo before = served.Server.Describe();
+        Assert.Equal(1, before.TotalConnections);
+        Assert.True(before.BytesFromClients > 0 && before.BytesToClients > 0);
+
+        served.Server.Reload(Routes(home));
+        SniProxyInfo without = served.Server.Describe();
+        Assert.DoesNotContain(without.Routes, r => r.Router.StartsWith("default/nas", StringComparison.Ordinal));
+        Assert.Equal(before.TotalConnections, without.TotalConnections);
+        Assert.Equal(before.BytesFromClients, without.BytesFromClients);
+        Assert.Equal(before.BytesToClients, without.BytesToClients);
+        Assert.Contains(served.Server.Describe().RecentEvents, e => e.Contains("removed: default/nas-http, default/nas-https", StringComparison.Ordinal));
+
+        served.Server.Reload(Routes(home, nas));
+        Assert.Equal(1, served.Server.Describe().Routes.Single(r => r.Router == "default/nas-http").TotalConnections);
+    }
+
+    [Fact]
     public async Task AWildcardWrittenForTraefikV2IsServedAsTheModelSays()
     {
         const ExposeFlavor flavor = ExposeFlavor.TraefikV2;
