@@ -132,7 +132,7 @@ function Get-TrxCount([string] $Path) {
 }
 
 function Invoke-Test {
-    Install-DebianPackages -Commands openssl, curl, haproxy, prlimit -Packages openssl, curl, ca-certificates, haproxy, util-linux
+    Install-DebianPackages -Commands openssl, curl, haproxy, prlimit, systemd-analyze -Packages openssl, curl, ca-certificates, haproxy, util-linux, systemd
     Invoke-Build
     # The install test installs the package exactly as a user would, so it is built first.
     Invoke-Package -NoBuild

@@ -32,7 +32,19 @@ public sealed class ConvertToSniProxyManifestCommand : ClusterExposeCmdlet
     [Parameter]
     public string Image { get; set; } = "mcr.microsoft.com/powershell:7.4-debian-bookworm-slim";
 
-    /// <summary>How long open connections may finish when a pod is stopped; the pod's grace period is derived from it.</summary>
+    /// <summary>What to render: the DaemonSet (with its routes ConfigMap), a systemd unit, or the routes file alone.</summary>
+    [Parameter]
+    public SniProxyRendering As { get; set; } = SniProxyRendering.DaemonSet;
+
+    /// <summary>With -As SystemdUnit: the pwsh the service runs.</summary>
+    [Parameter]
+    public string PwshPath { get; set; } = "/usr/bin/pwsh";
+
+    /// <summary>With -As SystemdUnit: where the service reads its routes file.</summary>
+    [Parameter]
+    public string RoutesPath { get; set; } = "/etc/clusterexpose/routes.yaml";
+
+    /// <summary>How long open connections may finish when a pod or the service is stopped; the grace period is derived from it.</summary>
     [Parameter]
     [ValidateRange(0, 3600)]
     public int DrainTimeoutSec { get; set; } = 30;
@@ -49,19 +61,34 @@ public sealed class ConvertToSniProxyManifestCommand : ClusterExposeCmdlet
             return;
         }
 
-        var options = new SniProxyDeploymentOptions
+        IReadOnlyList<ExposeProblem> errors;
+        string? text;
+        switch (As)
         {
-            Name = Name,
-            Namespace = Namespace,
-            Image = Image,
-            DrainTimeoutSec = DrainTimeoutSec,
-            ModuleVersion = MyInvocation.MyCommand.Module?.Version?.ToString(3) ?? "0.1.0",
-        };
-        IReadOnlyList<YDocument> documents = SniProxyDeploymentBuilder.Build(resources, options, out IReadOnlyList<ExposeProblem> errors);
+            case SniProxyRendering.SystemdUnit:
+                text = SystemdUnitBuilder.Build(resources, new SystemdUnitOptions { PwshPath = PwshPath, RoutesPath = RoutesPath, DrainTimeoutSec = DrainTimeoutSec }, out errors);
+                break;
+            case SniProxyRendering.RoutesFile:
+                text = SniProxyDeploymentBuilder.RoutesFile(resources, out errors);
+                break;
+            default:
+                var options = new SniProxyDeploymentOptions
+                {
+                    Name = Name,
+                    Namespace = Namespace,
+                    Image = Image,
+                    DrainTimeoutSec = DrainTimeoutSec,
+                    ModuleVersion = MyInvocation.MyCommand.Module?.Version?.ToString(3) ?? "0.1.0",
+                };
+                IReadOnlyList<YDocument> documents = SniProxyDeploymentBuilder.Build(resources, options, out errors);
+                text = YamlText.Write(documents);
+                break;
+        }
+
         WriteErrors(errors);
-        if (errors.Count == 0)
+        if (errors.Count == 0 && text is not null)
         {
-            WriteObject(YamlText.Write(documents));
+            WriteObject(text);
         }
     }
 }

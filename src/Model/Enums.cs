@@ -109,3 +109,16 @@ public enum EventLogFormat
     /// <summary>One JSON object per line for log pipelines: time, level, eventId, event, message, and each field of the event.</summary>
     Json,
 }
+
+/// <summary>What ConvertTo-SniProxyManifest renders.</summary>
+public enum SniProxyRendering
+{
+    /// <summary>A ConfigMap with the routes and a DaemonSet on host ports, for a cloud cluster.</summary>
+    DaemonSet,
+
+    /// <summary>A systemd service unit, for a cloud node run without Kubernetes in the way.</summary>
+    SystemdUnit,
+
+    /// <summary>The routes file the DaemonSet's ConfigMap holds, for the systemd unit or Start-SniProxy -Path.</summary>
+    RoutesFile,
+}

@@ -136,6 +136,38 @@ Describe 'ConvertTo-SniProxyManifest' {
         $yaml | Should -Match '(?m)^  namespace: edge$'
     }
 
+    It 'renders a systemd unit that systemd-analyze verify accepts without a word' {
+        $unit = New-ExposedHost k65 kl.example.top 10.21.22.65 -IncludeSubdomains | Add-TcpForward pg 5432 10.21.22.70 |
+            ConvertTo-SniProxyManifest -As SystemdUnit -PwshPath (Join-Path $PSHOME 'pwsh') -DrainTimeoutSec 20
+        $unit | Should -Match '(?m)^Type=exec$'
+        $unit | Should -Match '(?m)^KillSignal=SIGTERM$'
+        $unit | Should -Match '(?m)^TimeoutStopSec=30$'
+        $unit | Should -Match '(?m)^Restart=on-failure$'
+        $unit | Should -Match '(?m)^LimitNOFILE=\d+$'
+        $unit | Should -Match '(?m)^AmbientCapabilities=CAP_NET_BIND_SERVICE$'
+        $unit | Should -Match '(?m)^DynamicUser=yes$'
+        $unit | Should -Match 'Start-SniProxy -Path /etc/clusterexpose/routes\.yaml -Watch -Wait -DrainTimeoutSec 20'
+        $file = Join-Path $TestDrive 'clusterexpose-sniproxy.service'
+        Set-Content -LiteralPath $file -Value $unit
+        # systemd-analyze (installed by build.ps1 Test) exits 0 on mere warnings, so its words count too.
+        $said = & systemd-analyze verify --man=no $file 2>&1
+        $LASTEXITCODE | Should -Be 0
+        $said | Should -BeNullOrEmpty
+    }
+
+    It 'renders a unit without the capability when every port is above 1024, and the routes file it serves' {
+        $set = New-ExposedHost k65 kl.example.top 10.21.22.65 -HttpPort 8080 -HttpsPort 8443
+        $set | ConvertTo-SniProxyManifest -As SystemdUnit | Should -Match '(?m)^CapabilityBoundingSet=$'
+        $routes = $set | ConvertTo-SniProxyManifest -As RoutesFile
+        $routes | Should -Match '(?m)^kind: IngressRouteTCP$'
+        $routes | Should -Not -Match '(?m)^kind: DaemonSet$'
+    }
+
+    It 'refuses a pwsh path systemd would split, with a stable id' {
+        $null = New-ExposedHost k65 kl.example.top 10.21.22.65 | ConvertTo-SniProxyManifest -As SystemdUnit -PwshPath '/opt/my pwsh/pwsh' -ErrorAction SilentlyContinue -ErrorVariable err
+        $err[0].FullyQualifiedErrorId | Should -Be 'InvalidProxyOption,ClusterExpose.Commands.ConvertToSniProxyManifestCommand'
+    }
+
     It 'refuses targets a cluster cannot reach, with a stable id' {
         $null = New-ExposedHost k65 kl.example.top 127.0.0.1 | ConvertTo-SniProxyManifest -ErrorAction SilentlyContinue -ErrorVariable err
         $err[0].FullyQualifiedErrorId | Should -Be 'AddressRejectedByKubernetes,ClusterExpose.Commands.ConvertToSniProxyManifestCommand'

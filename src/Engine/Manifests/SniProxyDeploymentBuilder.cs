@@ -61,7 +61,7 @@ public static class SniProxyDeploymentBuilder
         string routesYaml = string.Empty;
         if (problems.Count == 0)
         {
-            routesYaml = ManifestBuilder.BuildYaml(resources, new ManifestOptions { ForProxyRoutes = true }, out IReadOnlyList<ExposeProblem> renderErrors);
+            routesYaml = RoutesFile(resources, out IReadOnlyList<ExposeProblem> renderErrors);
             problems.AddRange(renderErrors);
         }
 
@@ -136,6 +136,10 @@ public static class SniProxyDeploymentBuilder
             new YDocument(daemonSet, "Start-SniProxy on every node, on host ports: for clusters whose ports 80 and 443 are not taken by an ingress.\nThe pod installs ClusterExpose from the PowerShell Gallery when it starts."),
         };
     }
+
+    /// <summary>The routes file a headless proxy serves (the ConfigMap's content): ClusterExpose manifests, which Traefik never reads.</summary>
+    public static string RoutesFile(IReadOnlyList<IExposeResource> resources, out IReadOnlyList<ExposeProblem> errors) =>
+        ManifestBuilder.BuildYaml(resources, new ManifestOptions { ForProxyRoutes = true }, out errors);
 
     private static YMap Metadata(SniProxyDeploymentOptions options, IReadOnlyList<IExposeResource> resources) => new YMap()
         .Add("name", options.Name)
