@@ -44,6 +44,15 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
     [Parameter]
     public SwitchParameter Wait { get; set; }
 
+    /// <summary>Serve /metrics (Prometheus text), /healthz and /readyz on this port (0: any free port).</summary>
+    [Parameter]
+    [ValidateRange(0, 65535)]
+    public int? MetricsPort { get; set; }
+
+    /// <summary>The address /metrics is served on.</summary>
+    [Parameter]
+    public string MetricsAddress { get; set; } = "127.0.0.1";
+
     /// <summary>With -Wait: how the events go to standard error, one line each.</summary>
     [Parameter]
     public EventLogFormat LogFormat { get; set; } = EventLogFormat.Text;
@@ -194,8 +203,21 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
             addresses.Add(address);
         }
 
+        IPEndPoint? metrics = null;
+        if (MetricsPort is int metricsPort)
+        {
+            if (!IPAddress.TryParse(MetricsAddress, out IPAddress? metricsAddress))
+            {
+                WriteError(new ErrorRecord(new PSArgumentException($"'{MetricsAddress}' is not an IP address to serve metrics on."), ErrorIds.InvalidListenAddress, ErrorCategory.InvalidArgument, MetricsAddress));
+                return null;
+            }
+
+            metrics = new IPEndPoint(metricsAddress, metricsPort);
+        }
+
         return new SniProxyOptions
         {
+            MetricsEndpoint = metrics,
             ListenAddresses = addresses,
             TraefikVersion = TraefikVersion,
             HttpPort = HttpPort,

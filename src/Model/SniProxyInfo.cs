@@ -25,6 +25,9 @@ public sealed class SniProxyInfo
 
     public int RouteCount { get; init; }
 
+    /// <summary>Where /metrics (Prometheus text), /healthz and /readyz are served, if they are.</summary>
+    public string? MetricsEndpoint { get; init; }
+
     /// <summary>The routes file watched for changes, if any.</summary>
     public string? WatchedPath { get; init; }
 

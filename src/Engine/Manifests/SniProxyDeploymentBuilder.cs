@@ -37,6 +37,9 @@ public static class SniProxyDeploymentBuilder
     public const string RoutesKey = "routes.yaml";
     public const string RoutesMountPath = "/etc/clusterexpose";
 
+    /// <summary>The pod's /metrics, /healthz and /readyz port.</summary>
+    public const int MetricsPort = 9180;
+
     /// <summary>What the pod gets past its drain before the kubelet kills it.</summary>
     public const int GraceAfterDrainSec = 10;
 
@@ -65,6 +68,12 @@ public static class SniProxyDeploymentBuilder
             problems.AddRange(renderErrors);
         }
 
+        if (routes is not null && routes.Listeners.Any(l => l.Port == MetricsPort))
+        {
+            problems.Add(new ExposeProblem(ErrorIds.DuplicatePublicPort, ExposeErrorKind.InvalidArgument,
+                $"Port {MetricsPort} is the pod's metrics port; give the exposure another public port.", MetricsPort));
+        }
+
         if (problems.Count > 0 || routes is null)
         {
             return Array.Empty<YDocument>();
@@ -91,8 +100,9 @@ public static class SniProxyDeploymentBuilder
             "$ErrorActionPreference = 'Stop'",
             $"Install-PSResource -Name ClusterExpose -Version {options.ModuleVersion} -TrustRepository -Scope CurrentUser -Quiet",
             "Import-Module ClusterExpose",
-            $"Start-SniProxy -Path {RoutesMountPath}/{RoutesKey} -Watch -Wait -DrainTimeoutSec {options.DrainTimeoutSec}");
-        ListenerSpec probed = routes.Listeners.OrderBy(l => l.Kind == ListenerKind.Tls ? 0 : 1).ThenBy(l => l.Port).First();
+            $"Start-SniProxy -Path {RoutesMountPath}/{RoutesKey} -Watch -Wait -DrainTimeoutSec {options.DrainTimeoutSec} -MetricsPort {MetricsPort} -MetricsAddress 0.0.0.0");
+        // Metrics are served on the pod's address only (no host port): for the cluster's Prometheus and the kubelet's probe.
+        ports.Add(new YMap().Add("name", "metrics").Add("containerPort", MetricsPort).Add("protocol", "TCP"));
         var container = new YMap()
             .Add("name", "sniproxy")
             .Add("image", options.Image)
@@ -103,8 +113,12 @@ public static class SniProxyDeploymentBuilder
                 .Add(new YMap().Add("name", "POWERSHELL_TELEMETRY_OPTOUT").Add("value", "1")))
             .Add("ports", ports)
             .Add("readinessProbe", new YMap()
-                .Add("tcpSocket", new YMap().Add("port", PortName(probed)))
+                .Add("httpGet", new YMap().Add("path", "/readyz").Add("port", "metrics"))
                 .Add("periodSeconds", 10))
+            .Add("livenessProbe", new YMap()
+                .Add("httpGet", new YMap().Add("path", "/healthz").Add("port", "metrics"))
+                .Add("initialDelaySeconds", 60)
+                .Add("periodSeconds", 20))
             .Add("resources", new YMap()
                 .Add("requests", new YMap().Add("cpu", "50m").Add("memory", "128Mi"))
                 .Add("limits", new YMap().Add("memory", "512Mi")))
@@ -121,7 +135,12 @@ public static class SniProxyDeploymentBuilder
                 .Add("selector", new YMap().Add("matchLabels", new YMap().Add("app.kubernetes.io/name", options.Name)))
                 .Add("updateStrategy", new YMap().Add("type", "RollingUpdate"))
                 .Add("template", new YMap()
-                    .Add("metadata", new YMap().Add("labels", labels))
+                    .Add("metadata", new YMap()
+                        .Add("labels", labels)
+                        .Add("annotations", new YMap()
+                            .Add("prometheus.io/scrape", "true")
+                            .Add("prometheus.io/port", MetricsPort.ToString(CultureInfo.InvariantCulture))
+                            .Add("prometheus.io/path", "/metrics")))
                     .Add("spec", new YMap()
                         // SIGTERM starts the drain; the kubelet's SIGKILL must come after it, with room for the last resets.
                         .Add("terminationGracePeriodSeconds", options.DrainTimeoutSec + GraceAfterDrainSec)

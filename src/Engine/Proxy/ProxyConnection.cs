@@ -153,6 +153,7 @@ internal sealed class ProxyConnection : IRelayObserver
             string router = selection.Router.Name;
             RouteCounters counters = server.Counters.Route(router);
             State = ConnectionState.Connecting;
+            long connecting = Stopwatch.GetTimestamp();
             RejectionReason? failure = await ConnectAsync(target).ConfigureAwait(false);
             if (failure is not null)
             {
@@ -167,6 +168,7 @@ internal sealed class ProxyConnection : IRelayObserver
                 return;
             }
 
+            counters.Connected(Stopwatch.GetTimestamp() - connecting);
             ProxyLog.ConnectionRouted(server.Logger, clientEndPoint, router, target.ToString());
             counters.Opened();
             routeCounters = counters;

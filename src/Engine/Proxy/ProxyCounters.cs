@@ -92,6 +92,31 @@ internal sealed class RouteCounters
     public void AddToClient(int bytes) => Interlocked.Add(ref toClients, bytes);
 
     public void BackendFailed() => Interlocked.Increment(ref backendFailures);
+
+    /// <summary>Upper bounds (seconds) of the backend connect-time histogram buckets; the last bucket is +Inf.</summary>
+    public static readonly double[] ConnectBuckets = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+
+    private readonly long[] connectBuckets = new long[ConnectBuckets.Length + 1];
+    private long connectTicks;
+
+    /// <summary>How long connecting to the backend took, for a connect that succeeded.</summary>
+    public void Connected(long ticks)
+    {
+        double seconds = ticks / (double)Stopwatch.Frequency;
+        int bucket = 0;
+        while (bucket < ConnectBuckets.Length && seconds > ConnectBuckets[bucket])
+        {
+            bucket++;
+        }
+
+        Interlocked.Increment(ref connectBuckets[bucket]);
+        Interlocked.Add(ref connectTicks, ticks);
+    }
+
+    /// <summary>Connects per bucket (not cumulative), the last one +Inf.</summary>
+    public long ConnectBucket(int index) => Interlocked.Read(ref connectBuckets[index]);
+
+    public double ConnectSeconds => Interlocked.Read(ref connectTicks) / (double)Stopwatch.Frequency;
 }
 
 /// <summary>
@@ -126,6 +151,29 @@ internal sealed class ProxyCounters
     }
 
     public void Admit() => Interlocked.Increment(ref admitted);
+
+    private long reloadsApplied;
+    private long reloadsRejected;
+    private long lastReloadUnixMs;
+
+    public long ReloadsApplied => Interlocked.Read(ref reloadsApplied);
+
+    public long ReloadsRejected => Interlocked.Read(ref reloadsRejected);
+
+    /// <summary>When routes were last loaded successfully (the start counts), in Unix milliseconds.</summary>
+    public long LastReloadUnixMs => Interlocked.Read(ref lastReloadUnixMs);
+
+    public void RoutesLoaded(bool reload)
+    {
+        if (reload)
+        {
+            Interlocked.Increment(ref reloadsApplied);
+        }
+
+        Interlocked.Exchange(ref lastReloadUnixMs, System.DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+    }
+
+    public void ReloadRejected() => Interlocked.Increment(ref reloadsRejected);
 
     public ListenerCounters Listener(string key) => Listeners.GetOrAdd(key, _ => new ListenerCounters());
 

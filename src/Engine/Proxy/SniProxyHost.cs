@@ -33,7 +33,7 @@ public static class SniProxyHost
         ProxyRouteSet? routes = ProxyRouteSet.Build(source, running.Options, out errors);
         if (routes is null)
         {
-            ProxyLog.ReloadRejected(running.Server.Logger, string.Join(" ", errors.Select(e => e.Message)));
+            running.Server.RejectReload(string.Join(" ", errors.Select(e => e.Message)));
         }
 
         return routes;
@@ -100,7 +100,7 @@ public static class SniProxyHost
         }
         catch (ClusterExposeException exception)
         {
-            ProxyLog.ReloadRejected(running.Server.Logger, exception.Message);
+            running.Server.RejectReload(exception.Message);
             errors = new[] { exception.Problem };
             return null;
         }
@@ -216,7 +216,7 @@ public static class SniProxyHost
                     if (missing != lastSeen)
                     {
                         lastSeen = missing;
-                        ProxyLog.ReloadRejected(Server.Logger, $"{path} cannot be read ({exception.Message}).");
+                        Server.RejectReload($"{path} cannot be read ({exception.Message}).");
                     }
 
                     return;
@@ -238,7 +238,7 @@ public static class SniProxyHost
                 ProxyRouteSet? routes = ProxyRouteSet.Build(source, Options, out IReadOnlyList<ExposeProblem> errors);
                 if (routes is null)
                 {
-                    ProxyLog.ReloadRejected(Server.Logger, string.Join(" ", errors.Select(e => e.Message)));
+                    Server.RejectReload(string.Join(" ", errors.Select(e => e.Message)));
                     return;
                 }
 
@@ -246,7 +246,7 @@ public static class SniProxyHost
             }
             catch (ClusterExposeException exception)
             {
-                ProxyLog.ReloadRejected(Server.Logger, exception.Message);
+                Server.RejectReload(exception.Message);
             }
             finally
             {

@@ -13,6 +13,9 @@ public sealed class SniProxyOptions
     /// <summary>The Traefik version that reads routes files and clusters; null: what the sources say (v2 only when all say v2).</summary>
     public ClusterExpose.TraefikVersion? TraefikVersion { get; set; }
 
+    /// <summary>Where to serve /metrics, /healthz and /readyz; null: not served.</summary>
+    public IPEndPoint? MetricsEndpoint { get; set; }
+
     /// <summary>The addresses actually listened on: the configured ones, or every address (dual-stack where IPv6 exists).</summary>
     public IReadOnlyList<IPAddress> EffectiveListenAddresses =>
         ListenAddresses.Count > 0 ? ListenAddresses

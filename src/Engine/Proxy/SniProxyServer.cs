@@ -43,6 +43,7 @@ public sealed class SniProxyServer
     private int pendingHandshakes;
     private long bufferBytes;
     private int state = (int)SniProxyState.Running;
+    private MetricsEndpoint? metrics;
 
     private SniProxyServer(int id, ProxyRouteSet routes, SniProxyOptions options, ILogger logger)
     {
@@ -85,6 +86,20 @@ public sealed class SniProxyServer
 
     internal ProxyCounters Counters { get; } = new();
 
+    internal int ActiveConnections => Volatile.Read(ref active);
+
+    internal long BufferBytes => Interlocked.Read(ref bufferBytes);
+
+    /// <summary>Where /metrics, /healthz and /readyz are served, when they are.</summary>
+    public string? MetricsAt => metrics?.Endpoint;
+
+
+    /// <summary>New routes that do not build: counted and said; the running ones keep serving.</summary>
+    internal void RejectReload(string problem)
+    {
+        Counters.ReloadRejected();
+        ProxyLog.ReloadRejected(Logger, problem);
+    }
 
     /// <summary>Binds every listener the routes need, or none: a port that cannot be had fails the start.</summary>
     public static SniProxyServer Start(int id, ProxyRouteSet routes, SniProxyOptions options, ILogger? logger = null)
@@ -97,6 +112,21 @@ public sealed class SniProxyServer
 
         var server = new SniProxyServer(id, routes, options, logger ?? NullLogger.Instance);
         server.BindAll(routes.Listeners);
+        if (options.MetricsEndpoint is { } metricsAt)
+        {
+            try
+            {
+                server.metrics = MetricsEndpoint.Start(server, metricsAt);
+            }
+            catch (SocketException exception)
+            {
+                server.StopAsync(TimeSpan.Zero).GetAwaiter().GetResult();
+                throw new ClusterExposeException(ErrorIds.ListenFailed, ExposeErrorKind.ResourceExists,
+                    $"Cannot serve metrics on {metricsAt}: {exception.Message}", metricsAt.Port, "Stop what holds the port, or choose another -MetricsPort.", exception);
+            }
+        }
+
+        server.Counters.RoutesLoaded(reload: false);
         ProxyLog.ProxyStarted(server.Logger, id, routes.RouteCount);
         return server;
     }
@@ -119,6 +149,7 @@ public sealed class SniProxyServer
             BindAll(added);
             ProxyRouteSet previous = Routes;
             Volatile.Write(ref routes, next);
+            Counters.RoutesLoaded(reload: true);
             foreach (ListenerSpec spec in removed)
             {
                 foreach (ProxyListener listener in listeners[spec])
@@ -181,6 +212,7 @@ public sealed class SniProxyServer
         }
 
         await sweep.DisposeAsync().ConfigureAwait(false);
+        metrics?.Stop();
 
         Volatile.Write(ref state, (int)SniProxyState.Stopped);
         ProxyLog.ProxyStopped(Logger, Id, Counters.Admitted, Counters.Routes.Values.Sum(r => r.FromClients), Counters.Routes.Values.Sum(r => r.ToClients), Counters.Rejections);
@@ -216,6 +248,7 @@ public sealed class SniProxyServer
             State = State,
             StartedAt = StartedAt,
             WatchedPath = WatchedPath,
+            MetricsEndpoint = MetricsAt,
             RouteCount = current.RouteCount,
             Listeners = all.Select(l => new SniProxyListenerInfo
             {

@@ -125,6 +125,71 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task MetricsAreServedAsPrometheusTextAndNeverGoDown()
+    {
+        ExposedHost home = ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, homeHttp.Port, homeTls.Port);
+        ExposedHost nas = ProxyUnderTest.Host("nas", new[] { "nas.example.top" }, nasHttp.Port, nasTls.Port);
+        await using ProxyUnderTest served = ProxyUnderTest.Start(new IExposeResource[] { home, nas }, o => o.MetricsEndpoint = new IPEndPoint(IPAddress.Loopback, 0));
+        using var http = new System.Net.Http.HttpClient { BaseAddress = new Uri("http://" + served.Server.Describe().MetricsEndpoint) };
+        Assert.Equal("ok\n", await http.GetStringAsync("/healthz"));
+        Assert.Equal("ready\n", await http.GetStringAsync("/readyz"));
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/nothing")).StatusCode);
+
+        Assert.EndsWith("nas nas.example.top\n", await ProxyUnderTest.ExchangeAsync(served.Port(ListenerKind.Http), "GET / HTTP/1.1\r\nHost: nas.example.top\r\n\r\n"));
+        await WaitUntil(() => served.Server.Describe().ActiveConnections == 0);
+        IReadOnlyDictionary<string, double> before = Parse(await http.GetStringAsync("/metrics"));
+        Assert.Equal(1, before["clusterexpose_proxy_connections_total"]);
+        Assert.Equal(1, before["clusterexpose_proxy_route_connections_total{route=\"default/nas-http\"}"]);
+        Assert.True(before["clusterexpose_proxy_route_received_bytes_total{route=\"default/nas-http\"}"] > 0);
+        Assert.Equal(1, before["clusterexpose_proxy_route_backend_connect_seconds_count{route=\"default/nas-http\"}"]);
+        Assert.Equal(1, before["clusterexpose_proxy_route_backend_connect_seconds_bucket{route=\"default/nas-http\",le=\"+Inf\"}"]);
+        Assert.Equal(0, before["clusterexpose_proxy_reloads_total{result=\"applied\"}"]);
+
+        // A reload that drops the route: every counter keeps its value.
+        served.Server.Reload(ProxyRouteSet.Build(new IExposeResource[] { home }, served.Server.Options, out _)!);
+        IReadOnlyDictionary<string, double> after = Parse(await http.GetStringAsync("/metrics"));
+        foreach (var (series, value) in before.Where(p => p.Key.Contains("_total", StringComparison.Ordinal)))
+        {
+            Assert.True(after[series] >= value, $"{series} went from {value} to {after[series]}");
+        }
+
+        Assert.Equal(1, after["clusterexpose_proxy_reloads_total{result=\"applied\"}"]);
+        Assert.Equal(2, after["clusterexpose_proxy_routes"]);
+    }
+
+    /// <summary>Reads Prometheus text (format 0.0.4) strictly: every family declared before its samples, every sample line well formed.</summary>
+    private static IReadOnlyDictionary<string, double> Parse(string text)
+    {
+        var samples = new Dictionary<string, double>(StringComparer.Ordinal);
+        var typed = new HashSet<string>(StringComparer.Ordinal);
+        var sample = new System.Text.RegularExpressions.Regex("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{([a-zA-Z_][a-zA-Z0-9_]*=\"(?:[^\"\\\\]|\\\\.)*\",?)*\\})? (\\S+)$");
+        Assert.EndsWith("\n", text);
+        foreach (string line in text.TrimEnd('\n').Split('\n'))
+        {
+            if (line.StartsWith("# TYPE ", StringComparison.Ordinal))
+            {
+                string[] parts = line.Split(' ');
+                Assert.Contains(parts[3], new[] { "counter", "gauge", "histogram" });
+                Assert.True(typed.Add(parts[2]), "declared twice: " + parts[2]);
+                continue;
+            }
+
+            if (line.StartsWith("# HELP ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var match = sample.Match(line);
+            Assert.True(match.Success, "not a sample line: " + line);
+            string family = System.Text.RegularExpressions.Regex.Replace(match.Groups[1].Value, "_(bucket|sum|count)$", string.Empty);
+            Assert.True(typed.Contains(family) || typed.Contains(match.Groups[1].Value), "no TYPE before " + line);
+            samples[line.Substring(0, line.LastIndexOf(' '))] = double.Parse(match.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return samples;
+    }
+
+    [Fact]
     public async Task AWildcardWrittenForTraefikV2IsServedAsTheModelSays()
     {
         const ExposeFlavor flavor = ExposeFlavor.TraefikV2;

@@ -34,11 +34,16 @@ public sealed class SniProxyDeploymentTests
         Assert.Equal(Scenario(), imported.Resources);
 
         YMap container = (YMap)reread[1].Map("spec")!.Map("template")!.Map("spec")!.Sequence("containers")![0];
-        Assert.Equal(new[] { "80", "443", "5432" }, container.Sequence("ports")!.Cast<YMap>().Select(p => p.Text("hostPort")));
+        Assert.Equal(new[] { "80", "443", "5432", null }, container.Sequence("ports")!.Cast<YMap>().Select(p => p.Text("hostPort")));
+        Assert.Equal("metrics", container.Sequence("ports")!.Cast<YMap>().Last().Text("name"));
         Assert.Contains(container.Sequence("env")!.Cast<YMap>(), e => e.Text("name") == "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS" && e.Text("value") == "1");
         string script = container.Sequence("command")!.Cast<YScalar>().Last().Value;
-        Assert.Contains("Start-SniProxy -Path /etc/clusterexpose/routes.yaml -Watch -Wait", script);
-        Assert.Equal("https-443", container.Map("readinessProbe")!.Map("tcpSocket")!.Text("port"));
+        Assert.Contains("Start-SniProxy -Path /etc/clusterexpose/routes.yaml -Watch -Wait -DrainTimeoutSec 30 -MetricsPort 9180 -MetricsAddress 0.0.0.0", script);
+        Assert.Equal("/readyz", container.Map("readinessProbe")!.Map("httpGet")!.Text("path"));
+        Assert.Equal("metrics", container.Map("readinessProbe")!.Map("httpGet")!.Text("port"));
+        YMap template = reread[1].Map("spec")!.Map("template")!;
+        Assert.Equal("true", template.Map("metadata")!.Map("annotations")!.Text("prometheus.io/scrape"));
+        Assert.Equal("40", template.Map("spec")!.Text("terminationGracePeriodSeconds"));
     }
 
     [Fact]
