@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Net;
@@ -170,21 +171,13 @@ internal static class PrometheusText
             Sample(text, "clusterexpose_proxy_rejected_connections_total", $"reason=\"{reason}\"", counters.RejectionCount(reason));
         }
 
-        Family(text, "clusterexpose_proxy_listener_connections_total", "counter", "Connections accepted per listener.");
-        listeners.ForEach(l => Sample(text, "clusterexpose_proxy_listener_connections_total", Label("listener", l.Key), l.Value.Total));
-        Family(text, "clusterexpose_proxy_listener_connections_active", "gauge", "Connections open per listener.");
-        listeners.ForEach(l => Sample(text, "clusterexpose_proxy_listener_connections_active", Label("listener", l.Key), l.Value.Active));
-
-        Family(text, "clusterexpose_proxy_route_connections_total", "counter", "Connections relayed per route.");
-        routes.ForEach(r => Sample(text, "clusterexpose_proxy_route_connections_total", Label("route", r.Key), r.Value.Total));
-        Family(text, "clusterexpose_proxy_route_connections_active", "gauge", "Connections relaying per route now.");
-        routes.ForEach(r => Sample(text, "clusterexpose_proxy_route_connections_active", Label("route", r.Key), r.Value.Active));
-        Family(text, "clusterexpose_proxy_route_received_bytes_total", "counter", "Bytes from clients per route.");
-        routes.ForEach(r => Sample(text, "clusterexpose_proxy_route_received_bytes_total", Label("route", r.Key), r.Value.FromClients));
-        Family(text, "clusterexpose_proxy_route_sent_bytes_total", "counter", "Bytes to clients per route.");
-        routes.ForEach(r => Sample(text, "clusterexpose_proxy_route_sent_bytes_total", Label("route", r.Key), r.Value.ToClients));
-        Family(text, "clusterexpose_proxy_route_backend_connect_failures_total", "counter", "Backend connects that were refused or timed out, per route.");
-        routes.ForEach(r => Sample(text, "clusterexpose_proxy_route_backend_connect_failures_total", Label("route", r.Key), r.Value.BackendFailures));
+        Each(text, listeners, "listener", "clusterexpose_proxy_listener_connections_total", "counter", "Connections accepted per listener.", l => l.Total);
+        Each(text, listeners, "listener", "clusterexpose_proxy_listener_connections_active", "gauge", "Connections open per listener.", l => l.Active);
+        Each(text, routes, "route", "clusterexpose_proxy_route_connections_total", "counter", "Connections relayed per route.", r => r.Total);
+        Each(text, routes, "route", "clusterexpose_proxy_route_connections_active", "gauge", "Connections relaying per route now.", r => r.Active);
+        Each(text, routes, "route", "clusterexpose_proxy_route_received_bytes_total", "counter", "Bytes from clients per route.", r => r.FromClients);
+        Each(text, routes, "route", "clusterexpose_proxy_route_sent_bytes_total", "counter", "Bytes to clients per route.", r => r.ToClients);
+        Each(text, routes, "route", "clusterexpose_proxy_route_backend_connect_failures_total", "counter", "Backend connects that were refused or timed out, per route.", r => r.BackendFailures);
 
         Family(text, "clusterexpose_proxy_route_backend_connect_seconds", "histogram", "Time to connect to the backend, per route.");
         foreach (var (name, route) in routes)
@@ -211,6 +204,16 @@ internal static class PrometheusText
         Family(text, "clusterexpose_proxy_buffer_bytes", "gauge", "Bytes of buffers connections hold now.");
         Sample(text, "clusterexpose_proxy_buffer_bytes", null, server.BufferBytes);
         return text.ToString();
+    }
+
+    /// <summary>One family with a sample per route or listener, labelled by its name.</summary>
+    private static void Each<T>(StringBuilder text, List<KeyValuePair<string, T>> items, string label, string name, string type, string help, Func<T, double> value)
+    {
+        Family(text, name, type, help);
+        foreach (var (key, counters) in items)
+        {
+            Sample(text, name, Label(label, key), value(counters));
+        }
     }
 
     private static void Family(StringBuilder text, string name, string type, string help) =>
