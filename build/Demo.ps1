@@ -56,3 +56,123 @@ Test-SniRoute -Path $v3 -Hostname kl.example.top, a.kl.example.top, k.example.to
 $findings = @(Test-SniRoute -Lint -Path $v3)
 if ($findings.Count) { Write-Host "Lint:$($findings | Format-Table | Out-String)" }
 Write-Host "`nApply with: kubectl apply --server-side -f $([IO.Path]::GetRelativePath((Get-Location).Path, (Join-Path $OutputDirectory 'traefikv3.yaml')))" -ForegroundColor Cyan
+
+# The proxy at work, on 127.0.0.1: two TLS backends (certificates made here) and one HTTP backend,
+# each answering with its own name; real TLS connections by SNI and HTTP requests by Host go
+# through Start-SniProxy, and each answer says which backend it reached.
+Add-Type -TypeDefinition @'
+using System;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Threading.Tasks;
+public sealed class DemoBackend
+{
+    private readonly TcpListener listener = new TcpListener(IPAddress.Loopback, 0);
+    private readonly string name;
+    private readonly X509Certificate2 certificate;
+    public DemoBackend(string name, string dnsName, bool tls)
+    {
+        this.name = name;
+        if (tls)
+        {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest("CN=" + name, key, HashAlgorithmName.SHA256);
+            var san = new SubjectAlternativeNameBuilder();
+            san.AddDnsName(dnsName);
+            san.AddDnsName("*." + dnsName);
+            request.CertificateExtensions.Add(san.Build());
+            using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
+        }
+        listener.Start();
+        _ = Loop();
+    }
+    public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
+    public void Stop() => listener.Stop();
+    private async Task Loop()
+    {
+        while (true)
+        {
+            TcpClient client;
+            try { client = await listener.AcceptTcpClientAsync(); } catch { return; }
+            _ = Task.Run(async () =>
+            {
+                using (client)
+                {
+                    try
+                    {
+                        System.IO.Stream stream = client.GetStream();
+                        if (certificate != null)
+                        {
+                            var ssl = new SslStream(stream);
+                            await ssl.AuthenticateAsServerAsync(certificate);
+                            stream = ssl;
+                        }
+                        var buffer = new byte[4096];
+                        int read = await stream.ReadAsync(buffer, 0, buffer.Length);
+                        string request = Encoding.ASCII.GetString(buffer, 0, read);
+                        int at = request.IndexOf("\nHost: ", StringComparison.OrdinalIgnoreCase);
+                        string host = at < 0 ? "?" : request.Substring(at + 7).Split('\r')[0];
+                        string body = name + " answered for " + host;
+                        byte[] reply = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: " + body.Length + "\r\nConnection: close\r\n\r\n" + body);
+                        await stream.WriteAsync(reply, 0, reply.Length);
+                    }
+                    catch { }
+                }
+            });
+        }
+    }
+    // One request over TLS with this SNI (the demo's certificates are its own, so any is accepted), or in clear.
+    public static string Ask(int port, string hostname, bool tls)
+    {
+        using var client = new TcpClient();
+        client.Connect(IPAddress.Loopback, port);
+        System.IO.Stream stream = client.GetStream();
+        if (tls)
+        {
+            var ssl = new SslStream(stream, false, (_, _, _, _) => true);
+            ssl.AuthenticateAsClient(hostname);
+            stream = ssl;
+        }
+        byte[] request = Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\nHost: " + hostname + "\r\nConnection: close\r\n\r\n");
+        stream.Write(request, 0, request.Length);
+        using var reader = new System.IO.StreamReader(stream);
+        string response = reader.ReadToEnd();
+        return response.Substring(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4);
+    }
+}
+'@
+
+Write-Host "`nThe proxy at work on 127.0.0.1 (Start-SniProxy, no Traefik):" -ForegroundColor Cyan
+$homeTls = [DemoBackend]::new('home', 'kl.example.top', $true)
+$nasTls = [DemoBackend]::new('nas', 'nas.example.top', $true)
+$web = [DemoBackend]::new('web', 'kl.example.top', $false)
+$proxy = $null
+try {
+    $routes = @(
+        New-ExposedHost home kl.example.top 127.0.0.1 -IncludeSubdomains -TargetHttpPort $web.Port -TargetHttpsPort $homeTls.Port
+        New-ExposedHost nas nas.example.top 127.0.0.1 -TargetHttpPort $web.Port -TargetHttpsPort $nasTls.Port
+    )
+    $proxy = $routes | Start-SniProxy -ListenAddress 127.0.0.1 -HttpPort 0 -HttpsPort 0
+    $httpsPort = [Net.IPEndPoint]::Parse(($proxy.Listeners | Where-Object Kind -EQ Tls).Endpoint).Port
+    $httpPort = [Net.IPEndPoint]::Parse(($proxy.Listeners | Where-Object Kind -EQ Http).Endpoint).Port
+    $answers = foreach ($ask in @(
+            @{ Name = 'kl.example.top'; Tls = $true }, @{ Name = 'a.kl.example.top'; Tls = $true }, @{ Name = 'nas.example.top'; Tls = $true }
+            @{ Name = 'kl.example.top'; Tls = $false }, @{ Name = 'nas.example.top'; Tls = $false })) {
+        $port = if ($ask.Tls) { $httpsPort } else { $httpPort }
+        [pscustomobject]@{ Sent = $(if ($ask.Tls) { "TLS, SNI $($ask.Name)" } else { "HTTP, Host $($ask.Name)" }); Answer = [DemoBackend]::Ask($port, $ask.Name, $ask.Tls) }
+    }
+    $answers | Format-Table -AutoSize | Out-String | Write-Host
+    if (@($answers | Where-Object { $_.Answer -notmatch '^(home|nas|web) answered' }).Count -gt 0 -or $answers[2].Answer -notmatch '^nas' -or $answers[1].Answer -notmatch '^home') {
+        throw 'A connection through the proxy did not reach the backend its name routes to.'
+    }
+    Get-SniProxy -Id $proxy.Id | Select-Object -ExpandProperty Routes | Format-Table Router, Backend, TotalConnections, BytesFromClients, BytesToClients | Out-String | Write-Host
+}
+finally {
+    if ($proxy) { $null = Stop-SniProxy -Id $proxy.Id -DrainTimeoutSec 1 }
+    $homeTls.Stop(); $nasTls.Stop(); $web.Stop()
+}
