@@ -29,12 +29,18 @@ public sealed record ListenerSpec(ListenerKind Kind, string EntryPoint, int Port
 /// </summary>
 public sealed class ProxyRouteSet
 {
+    private readonly Dictionary<string, string> signatures = new(StringComparer.Ordinal);
+
     private ProxyRouteSet(RouteTable table, IReadOnlyList<ListenerSpec> listeners, IReadOnlyList<string> warnings)
     {
         Table = table;
         Listeners = listeners;
         Warnings = warnings;
         Served = table.Routers.Where(r => r.Definition.Backend is not null).Select(r => r.Name).OrderBy(n => n, StringComparer.Ordinal).ToList();
+        foreach (CompiledRouter router in table.Routers)
+        {
+            signatures.TryAdd(router.Name, $"{router.Definition.Rule} {router.Priority} {router.Definition.Backend}");
+        }
     }
 
     public RouteTable Table { get; }
@@ -50,8 +56,7 @@ public sealed class ProxyRouteSet
     public int RouteCount => Served.Count;
 
     /// <summary>What a served router is, to tell a changed one on reload: its rule, priority and backend.</summary>
-    public string Describe(string router) =>
-        Table.Routers.FirstOrDefault(r => r.Name == router) is { } found ? $"{found.Definition.Rule} {found.Priority} {found.Definition.Backend}" : string.Empty;
+    public string Describe(string router) => signatures.TryGetValue(router, out string? signature) ? signature : string.Empty;
 
     /// <summary>Builds the snapshot from model objects alone.</summary>
     public static ProxyRouteSet? Build(IReadOnlyList<IExposeResource> resources, SniProxyOptions options, out IReadOnlyList<ExposeProblem> errors) =>
