@@ -63,6 +63,11 @@ internal sealed class ListenerCounters
 /// <summary>Counters of one route; they outlive reloads, keyed by router name.</summary>
 internal sealed class RouteCounters
 {
+    /// <summary>Upper bounds (seconds) of the backend connect-time histogram buckets; the last bucket is +Inf.</summary>
+    public static readonly double[] ConnectBuckets = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+
+    private readonly long[] connectBuckets = new long[ConnectBuckets.Length + 1];
+    private long connectTicks;
     private long active;
     private long total;
     private long fromClients;
@@ -93,12 +98,6 @@ internal sealed class RouteCounters
 
     public void BackendFailed() => Interlocked.Increment(ref backendFailures);
 
-    /// <summary>Upper bounds (seconds) of the backend connect-time histogram buckets; the last bucket is +Inf.</summary>
-    public static readonly double[] ConnectBuckets = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
-
-    private readonly long[] connectBuckets = new long[ConnectBuckets.Length + 1];
-    private long connectTicks;
-
     /// <summary>How long connecting to the backend took, for a connect that succeeded.</summary>
     public void Connected(long ticks)
     {
@@ -128,6 +127,9 @@ internal sealed class ProxyCounters
 {
     private readonly long[] rejections = new long[System.Enum.GetValues<RejectionReason>().Length];
     private long admitted;
+    private long reloadsApplied;
+    private long reloadsRejected;
+    private long lastReloadUnixMs;
 
     public ConcurrentDictionary<string, RouteCounters> Routes { get; } = new(System.StringComparer.Ordinal);
 
@@ -151,10 +153,6 @@ internal sealed class ProxyCounters
     }
 
     public void Admit() => Interlocked.Increment(ref admitted);
-
-    private long reloadsApplied;
-    private long reloadsRejected;
-    private long lastReloadUnixMs;
 
     public long ReloadsApplied => Interlocked.Read(ref reloadsApplied);
 
