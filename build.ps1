@@ -9,6 +9,8 @@
     Package  builds, then writes a .nupkg into out/repository that Install-PSResource can install.
     Bench    runs bench/: Start-SniProxy's engine against HAProxy, nginx and sniproxy (installed from
              Debian packages when missing) on 127.0.0.1, and writes out/bench/results.md.
+    Image    builds, then the module image of deploy/Dockerfile (clusterexpose-module:<version>) with
+             docker or podman, for the init container of ConvertTo-SniProxyManifest's DaemonSet.
     Clean    removes out/.
     Only the .NET SDK is assumed: PowerShell comes from the repository's dotnet tool manifest,
     Pester from NuGet (build/tools.proj).
@@ -18,7 +20,7 @@
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Bench', 'Image', 'Clean')]
     [string] $Task = 'Build',
 
     # Bench: how many measured rounds (medians are reported).
@@ -272,6 +274,29 @@ function Set-ReleaseNotes([string] $ManifestPath) {
     Set-Content -LiteralPath $ManifestPath -Value $updated -NoNewline
 }
 
+# The module image: deploy/Dockerfile with the staged module beside it. Without docker or podman the
+# context is still staged, so any OCI builder (buildah, kaniko) can build it.
+function Invoke-Image {
+    Invoke-Build
+    $context = Join-Path $out 'image'
+    Remove-Item -Recurse -Force -ErrorAction Ignore $context
+    $null = New-Item -ItemType Directory -Path $context
+    Copy-Item (Join-Path $root 'deploy/Dockerfile') $context
+    Copy-Item $staging (Join-Path $context 'ClusterExpose') -Recurse
+    $tag = "clusterexpose-module:$version"
+    $builder = @('docker', 'podman') | Where-Object { Get-Command $_ -CommandType Application -ErrorAction Ignore } | Select-Object -First 1
+    if (-not $builder) {
+        throw "Neither docker nor podman is installed. The build context is staged in $context; build it with any OCI image builder, e.g. 'buildah bud --build-arg VERSION=$version -t $tag $context'."
+    }
+
+    & $builder build --build-arg "VERSION=$version" -t $tag $context
+    if ($LASTEXITCODE -ne 0) {
+        throw "$builder build failed with exit code $LASTEXITCODE."
+    }
+
+    Write-Host "Built $tag. Push it where your cluster pulls from, then: ConvertTo-SniProxyManifest -ModuleImage <registry>/$tag"
+}
+
 function Invoke-Bench {
     Measure-Import
     Install-DebianPackages -Commands haproxy, nginx, sniproxy, taskset -Packages haproxy, nginx, libnginx-mod-stream, sniproxy, util-linux
@@ -298,6 +323,7 @@ function Invoke-Bench {
 switch ($Task) {
     'Build' { Invoke-Build }
     'Bench' { Invoke-Bench }
+    'Image' { Invoke-Image }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
     'Package' { Invoke-Package }

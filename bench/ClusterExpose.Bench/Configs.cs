@@ -7,7 +7,7 @@ internal static class Configs
 {
     public const string ServerName = "bench.example.top";
 
-    public static string HaProxy(string folder, TargetPorts front, int originTls, int originSource)
+    public static string HaProxy(string folder, TargetPorts front, int originTls, int originSource, int originHttp)
     {
         string path = Path.Combine(folder, "haproxy.cfg");
         File.WriteAllText(path, $"""
@@ -31,12 +31,22 @@ internal static class Configs
                 default_backend origin_source
             backend origin_source
                 server origin 127.0.0.1:{originSource}
+            frontend web
+                mode http
+                bind 127.0.0.1:{front.Http}
+                option http-keep-alive
+                timeout http-keep-alive 1h
+                use_backend origin_http if {"{"} hdr(host) -i {ServerName} {"}"}
+            backend origin_http
+                mode http
+                http-reuse always
+                server origin 127.0.0.1:{originHttp}
 
             """);
         return $"-f {path} -db";
     }
 
-    public static string Nginx(string folder, TargetPorts front, int originTls, int originSource)
+    public static string Nginx(string folder, TargetPorts front, int originTls, int originSource, int originHttp)
     {
         string path = Path.Combine(folder, "nginx.conf");
         File.WriteAllText(path, $$"""
@@ -55,6 +65,17 @@ internal static class Configs
                 }
                 server { listen 127.0.0.1:{{front.Tls}}; ssl_preread on; proxy_pass $origin; }
                 server { listen 127.0.0.1:{{front.Plain}}; proxy_pass 127.0.0.1:{{originSource}}; }
+            }
+            http {
+                access_log off;
+                keepalive_requests 1000000;
+                keepalive_timeout 3600s;
+                upstream origin_http { server 127.0.0.1:{{originHttp}}; keepalive 64; keepalive_requests 1000000; }
+                server {
+                    listen 127.0.0.1:{{front.Http}};
+                    server_name {{ServerName}};
+                    location / { proxy_pass http://origin_http; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_buffering off; }
+                }
             }
 
             """);

@@ -33,36 +33,42 @@ internal static class LoadGenerator
     }
 
     /// <summary>Sequential small requests on one kept-alive TLS connection; the latency of each, in microseconds.</summary>
-    public static async Task<double[]> KeepAliveLatenciesAsync(int port, int requests)
+    public static Task<double[]> KeepAliveLatenciesAsync(int port, int requests) => LatenciesAsync(() => TlsRequests.OpenAsync(port), requests);
+
+    /// <summary>Requests per second over <paramref name="connections"/> kept-alive TLS connections for a fixed time.</summary>
+    public static Task<double> KeepAliveThroughputAsync(int port, int connections, TimeSpan duration) => ThroughputAsync(() => TlsRequests.OpenAsync(port), connections, duration);
+
+    /// <summary>Sequential small HTTP requests on one kept-alive plain connection; the latency of each, in microseconds.</summary>
+    public static Task<double[]> HttpLatenciesAsync(int port, int requests) => LatenciesAsync(() => HttpRequests.OpenAsync(port), requests);
+
+    /// <summary>HTTP requests per second over <paramref name="connections"/> kept-alive plain connections for a fixed time.</summary>
+    public static Task<double> HttpThroughputAsync(int port, int connections, TimeSpan duration) => ThroughputAsync(() => HttpRequests.OpenAsync(port), connections, duration);
+
+    private static async Task<double[]> LatenciesAsync(Func<Task<IRequests>> open, int requests)
     {
-        using SslStream tls = await ConnectTlsAsync(port);
-        var buffer = new byte[256];
+        using IRequests connection = await open();
         var latencies = new double[requests];
         for (int i = 0; i < requests; i++)
         {
             long start = Stopwatch.GetTimestamp();
-            await tls.WriteAsync(Small);
-            await tls.ReadExactlyAsync(buffer.AsMemory(0, SmallResponseLength));
+            await connection.ExchangeAsync();
             latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds * 1000;
         }
 
         return latencies;
     }
 
-    /// <summary>Requests per second over <paramref name="connections"/> kept-alive TLS connections for a fixed time.</summary>
-    public static async Task<double> KeepAliveThroughputAsync(int port, int connections, TimeSpan duration)
+    private static async Task<double> ThroughputAsync(Func<Task<IRequests>> open, int connections, TimeSpan duration)
     {
         long total = 0;
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>
         {
-            using SslStream tls = await ConnectTlsAsync(port);
-            var buffer = new byte[256];
+            using IRequests connection = await open();
             long done = 0;
             while (watch.Elapsed < duration)
             {
-                await tls.WriteAsync(Small);
-                await tls.ReadExactlyAsync(buffer.AsMemory(0, SmallResponseLength));
+                await connection.ExchangeAsync();
                 done++;
             }
 
@@ -159,5 +165,96 @@ internal static class LoadGenerator
             AllowTlsResume = false,
         });
         return tls;
+    }
+
+    /// <summary>One kept-alive client connection that sends the small request and reads its answer.</summary>
+    private interface IRequests : IDisposable
+    {
+        Task ExchangeAsync();
+    }
+
+    /// <summary>The small request inside TLS passthrough: the origin's answer has a known length.</summary>
+    private sealed class TlsRequests : IRequests
+    {
+        private readonly SslStream tls;
+        private readonly byte[] buffer = new byte[256];
+
+        private TlsRequests(SslStream tls) => this.tls = tls;
+
+        public static async Task<IRequests> OpenAsync(int port) => new TlsRequests(await ConnectTlsAsync(port));
+
+        public async Task ExchangeAsync()
+        {
+            await tls.WriteAsync(Small);
+            await tls.ReadExactlyAsync(buffer.AsMemory(0, SmallResponseLength));
+        }
+
+        public void Dispose() => tls.Dispose();
+    }
+
+    /// <summary>
+    /// One kept-alive HTTP/1.1 client connection: sends the small request and reads one response by
+    /// its Content-Length (proxies may add headers of their own, so the length is read, not assumed).
+    /// </summary>
+    private sealed class HttpRequests : IRequests
+    {
+        private readonly Socket socket;
+        private readonly byte[] buffer = new byte[8192];
+        private int filled;
+
+        private HttpRequests(Socket socket) => this.socket = socket;
+
+        public static async Task<IRequests> OpenAsync(int port)
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await socket.ConnectAsync(IPAddress.Loopback, port);
+            return new HttpRequests(socket);
+        }
+
+        public async Task ExchangeAsync()
+        {
+            await socket.SendAsync(Small, SocketFlags.None);
+            int headEnd;
+            while ((headEnd = buffer.AsSpan(0, filled).IndexOf("\r\n\r\n"u8)) < 0)
+            {
+                await FillAsync();
+            }
+
+            int total = headEnd + 4 + ContentLength(buffer.AsSpan(0, headEnd));
+            while (filled < total)
+            {
+                await FillAsync();
+            }
+
+            Buffer.BlockCopy(buffer, total, buffer, 0, filled - total);
+            filled -= total;
+        }
+
+        public void Dispose() => socket.Dispose();
+
+        private async Task FillAsync()
+        {
+            int read = await socket.ReceiveAsync(buffer.AsMemory(filled), SocketFlags.None);
+            if (read == 0)
+            {
+                throw new InvalidOperationException("the proxy closed a kept-alive connection");
+            }
+
+            filled += read;
+        }
+
+        private static int ContentLength(ReadOnlySpan<byte> head)
+        {
+            string text = Encoding.ASCII.GetString(head);
+            foreach (string line in text.Split("\r\n"))
+            {
+                if (line.StartsWith("content-length:", StringComparison.OrdinalIgnoreCase))
+                {
+                    return int.Parse(line.AsSpan(15).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+
+            throw new InvalidOperationException("a response without Content-Length");
+        }
     }
 }

@@ -25,6 +25,7 @@ internal sealed class Origins : IDisposable
     private readonly X509Certificate2 certificate;
     private readonly TcpListener tls = new(IPAddress.Loopback, 0);
     private readonly TcpListener source = new(IPAddress.Loopback, 0);
+    private readonly TcpListener http = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource stop = new();
 
     public Origins(long bulkBytes)
@@ -33,8 +34,10 @@ internal sealed class Origins : IDisposable
         certificate = CreateCertificate();
         tls.Start(4096);
         source.Start(4096);
+        http.Start(4096);
         _ = AcceptLoop(tls, ServeTlsAsync);
         _ = AcceptLoop(source, ServeSourceAsync);
+        _ = AcceptLoop(http, ServeHttpAsync);
     }
 
     public long BulkBytes { get; }
@@ -43,11 +46,15 @@ internal sealed class Origins : IDisposable
 
     public int SourcePort => ((IPEndPoint)source.LocalEndpoint).Port;
 
+    /// <summary>Plain HTTP/1.1 with keep-alive: every request head gets the small response.</summary>
+    public int HttpPort => ((IPEndPoint)http.LocalEndpoint).Port;
+
     public void Dispose()
     {
         stop.Cancel();
         tls.Stop();
         source.Stop();
+        http.Stop();
         certificate.Dispose();
     }
 
@@ -125,6 +132,33 @@ internal sealed class Origins : IDisposable
             }
 
             filled = Encoding.ASCII.GetBytes(text, buffer);
+        }
+    }
+
+    private static async Task ServeHttpAsync(Socket socket)
+    {
+        var buffer = new byte[16384];
+        byte[] small = Encoding.ASCII.GetBytes(SmallResponse);
+        int filled = 0;
+        while (true)
+        {
+            int read = await socket.ReceiveAsync(buffer.AsMemory(filled));
+            if (read == 0)
+            {
+                return;
+            }
+
+            filled += read;
+            int start = 0;
+            int end;
+            while ((end = buffer.AsSpan(start, filled - start).IndexOf("\r\n\r\n"u8)) >= 0)
+            {
+                await socket.SendAsync(small);
+                start += end + 4;
+            }
+
+            Buffer.BlockCopy(buffer, start, buffer, 0, filled - start);
+            filled -= start;
         }
     }
 

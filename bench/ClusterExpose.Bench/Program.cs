@@ -15,7 +15,7 @@ using ClusterExpose.Engine;
 using ClusterExpose.Engine.Proxy;
 
 // ClusterExpose.Bench run [--rounds N] [--out folder] [--quick]
-// ClusterExpose.Bench proxy <tls port> <plain port> <origin tls port> <origin source port>
+// ClusterExpose.Bench proxy <tls port> <plain port> <http port> <origin tls port> <origin source port> <origin http port>
 // ClusterExpose.Bench import [--quick]: only the manifest-reading throughput
 if (args.Length > 0 && args[0] == "import")
 {
@@ -26,6 +26,13 @@ if (args.Length > 0 && args[0] == "import")
 if (args.Length > 0 && args[0] == "proxy")
 {
     return RunProxy(args.Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray());
+}
+
+if (args.Length > 0 && args[0] == "profile-http")
+{
+    // For a profiler: the proxy as the bench runs it, under HTTP keep-alive load for the seconds given;
+    // attach perf or strace to the pid it prints.
+    return await Bench.ProfileHttpAsync(TimeSpan.FromSeconds(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 20), args.Length > 2 ? args[2] : "ClusterExpose");
 }
 
 int rounds = OptionValue("--rounds", 3);
@@ -43,9 +50,9 @@ int OptionValue(string name, int fallback)
 // The proxy engine in a process of its own, with the routes every proxy gets.
 static int RunProxy(int[] ports)
 {
-    ExposedHost host = ExposeFactory.CreateHost("bench", new[] { Configs.ServerName }, false, new[] { "127.0.0.1" }, "default", 80, 443, 80, ports[2]).Value!;
-    TcpForward plain = ExposeFactory.CreateForward("plain", ports[1], new[] { "127.0.0.1" }, ports[3]).Value!;
-    var options = new SniProxyOptions { ListenAddresses = new[] { IPAddress.Loopback }, HttpPort = 0, HttpsPort = ports[0], MaxConnections = 40_000, MaxConnectionsPerSource = 40_000, MaxPendingHandshakes = 4_096 };
+    ExposedHost host = ExposeFactory.CreateHost("bench", new[] { Configs.ServerName }, false, new[] { "127.0.0.1" }, "default", 80, 443, ports[5], ports[3]).Value!;
+    TcpForward plain = ExposeFactory.CreateForward("plain", ports[1], new[] { "127.0.0.1" }, ports[4]).Value!;
+    var options = new SniProxyOptions { ListenAddresses = new[] { IPAddress.Loopback }, HttpPort = ports[2], HttpsPort = ports[0], MaxConnections = 40_000, MaxConnectionsPerSource = 40_000, MaxPendingHandshakes = 4_096 };
     ProxyRouteSet routes = ProxyRouteSet.Build(new IExposeResource[] { host, plain }, options, out var errors)
         ?? throw new InvalidOperationException(string.Join("; ", errors.Select(e => e.Message)));
     SniProxyServer server = SniProxyServer.Start(1, routes, options);
@@ -96,8 +103,8 @@ internal sealed class Bench
         {
             ("direct", () => null),
             ("ClusterExpose", () => StartClusterExpose(origins)),
-            ("HAProxy", () => StartExternal("HAProxy", "haproxy", (f, p) => Configs.HaProxy(f, p, origins.TlsPort, origins.SourcePort), folder, plain: true)),
-            ("nginx", () => StartExternal("nginx", "nginx", (f, p) => Configs.Nginx(f, p, origins.TlsPort, origins.SourcePort), folder, plain: true)),
+            ("HAProxy", () => StartExternal("HAProxy", "haproxy", (f, p) => Configs.HaProxy(f, p, origins.TlsPort, origins.SourcePort, origins.HttpPort), folder, plain: true)),
+            ("nginx", () => StartExternal("nginx", "nginx", (f, p) => Configs.Nginx(f, p, origins.TlsPort, origins.SourcePort, origins.HttpPort), folder, plain: true)),
             ("sniproxy", () => StartExternal("sniproxy", "sniproxy", (f, p) => Configs.SniProxy(f, p, origins.TlsPort), folder, plain: false)),
         };
 
@@ -118,7 +125,7 @@ internal sealed class Bench
             foreach (var (name, proxy) in running)
             {
                 Console.WriteLine($"progress {step++}/{steps} warm-up: {name}");
-                await MeasureAsync(name, proxy, proxy?.Ports ?? new TargetPorts(origins.TlsPort, origins.SourcePort), origins);
+                await MeasureAsync(name, proxy, proxy?.Ports ?? new TargetPorts(origins.TlsPort, origins.SourcePort, origins.HttpPort), origins);
             }
 
             samples.Clear();
@@ -127,7 +134,7 @@ internal sealed class Bench
                 foreach (var (name, proxy) in running)
                 {
                     Console.WriteLine($"progress {step++}/{steps} round {round}: {name}");
-                    await MeasureAsync(name, proxy, proxy?.Ports ?? new TargetPorts(origins.TlsPort, origins.SourcePort), origins);
+                    await MeasureAsync(name, proxy, proxy?.Ports ?? new TargetPorts(origins.TlsPort, origins.SourcePort, origins.HttpPort), origins);
                 }
 
                 foreach (var (name, start) in targets.Where(t => running.Any(r => r.Name == t.Name)))
@@ -158,22 +165,9 @@ internal sealed class Bench
             Add(target, "cpu-us/tls-conn", (proxy.CpuSeconds() - cpu) * 1e6 / Handshakes);
         }
 
-        double[] latencies = await LoadGenerator.KeepAliveLatenciesAsync(ports.Tls, Requests);
-        Array.Sort(latencies);
-        Add(target, "p50-us", latencies[latencies.Length / 2]);
-        Add(target, "p99-us", latencies[(int)(latencies.Length * 0.99)]);
-        // The proxy's CPU over the same seconds says which side the throughput is bound by: a proxy near
-        // one whole core is the limit, one well below it waits on the load generator.
         TimeSpan keepAliveWindow = TimeSpan.FromSeconds(quick ? 1 : 3);
-        cpu = proxy?.CpuSeconds() ?? 0;
-        double requestsPerSecond = await LoadGenerator.KeepAliveThroughputAsync(ports.Tls, 8, keepAliveWindow);
-        Add(target, "keepalive-req/s", requestsPerSecond);
-        if (proxy is not null)
-        {
-            double used = proxy.CpuSeconds() - cpu;
-            Add(target, "cpu-us/keepalive-req", used * 1e6 / (requestsPerSecond * keepAliveWindow.TotalSeconds));
-            Add(target, "proxy-core-%-keepalive", used * 100 / keepAliveWindow.TotalSeconds);
-        }
+        await MeasureRequestsAsync(target, proxy, new RequestMetrics("p50-us", "p99-us", "keepalive-req/s", "cpu-us/keepalive-req", "proxy-core-%-keepalive"),
+            () => LoadGenerator.KeepAliveLatenciesAsync(ports.Tls, Requests), () => LoadGenerator.KeepAliveThroughputAsync(ports.Tls, 8, keepAliveWindow), keepAliveWindow);
 
         cpu = proxy?.CpuSeconds() ?? 0;
         var (tlsBytes, tlsElapsed) = await LoadGenerator.BulkTlsAsync(ports.Tls, BulkTlsBytes);
@@ -181,6 +175,13 @@ internal sealed class Bench
         if (proxy is not null)
         {
             Add(target, "cpu-s/GB-tls", (proxy.CpuSeconds() - cpu) / (tlsBytes / 1e9));
+        }
+
+        if (ports.Http != 0)
+        {
+            // HTTP routed per request by Host, kept alive on both sides: the listener of port 80.
+            await MeasureRequestsAsync(target, proxy, new RequestMetrics("http-p50-us", "http-p99-us", "http-req/s", "cpu-us/http-req", "proxy-core-%-http"),
+                () => LoadGenerator.HttpLatenciesAsync(ports.Http, Requests), () => LoadGenerator.HttpThroughputAsync(ports.Http, 8, keepAliveWindow), keepAliveWindow);
         }
 
         if (ports.Plain == 0)
@@ -194,6 +195,29 @@ internal sealed class Bench
         if (proxy is not null)
         {
             Add(target, "cpu-s/GB-tcp", (proxy.CpuSeconds() - cpu) / (plainBytes / 1e9));
+        }
+    }
+
+    /// <summary>
+    /// Small requests on kept-alive connections: the latency of sequential ones on one connection
+    /// (p50, p99: the unloaded latency), then requests/s over 8 connections with the proxy's CPU over
+    /// the same seconds, which says which side the throughput is bound by: a proxy near one whole core
+    /// is the limit, one well below it waits on the load generator.
+    /// </summary>
+    private async Task MeasureRequestsAsync(string target, ProxyProcess? proxy, RequestMetrics names, Func<Task<double[]>> sequential, Func<Task<double>> concurrent, TimeSpan window)
+    {
+        double[] latencies = await sequential();
+        Array.Sort(latencies);
+        Add(target, names.P50, latencies[latencies.Length / 2]);
+        Add(target, names.P99, latencies[(int)(latencies.Length * 0.99)]);
+        double cpu = proxy?.CpuSeconds() ?? 0;
+        double perSecond = await concurrent();
+        Add(target, names.Rate, perSecond);
+        if (proxy is not null)
+        {
+            double used = proxy.CpuSeconds() - cpu;
+            Add(target, names.CpuPerRequest, used * 1e6 / (perSecond * window.TotalSeconds));
+            Add(target, names.CoreShare, used * 100 / window.TotalSeconds);
         }
     }
 
@@ -233,11 +257,35 @@ internal sealed class Bench
         await Task.Delay(500);
     }
 
+    public static async Task<int> ProfileHttpAsync(TimeSpan duration, string target)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            Process.GetCurrentProcess().ProcessorAffinity = (IntPtr)(1 << LoadCore);
+        }
+
+        using var origins = new Origins(1 << 20);
+        string folder = Directory.CreateTempSubdirectory("clusterexpose-profile-").FullName;
+        using ProxyProcess proxy = target switch
+        {
+            "HAProxy" => StartExternal("HAProxy", "haproxy", (f, p) => Configs.HaProxy(f, p, origins.TlsPort, origins.SourcePort, origins.HttpPort), folder, plain: true)!,
+            "nginx" => StartExternal("nginx", "nginx", (f, p) => Configs.Nginx(f, p, origins.TlsPort, origins.SourcePort, origins.HttpPort), folder, plain: true)!,
+            _ => StartClusterExpose(origins),
+        };
+        await LoadGenerator.HttpThroughputAsync(proxy.Ports.Http, 8, TimeSpan.FromSeconds(3));
+        Console.WriteLine($"pid {proxy.Pid}");
+        double cpu = proxy.CpuSeconds();
+        double perSecond = await LoadGenerator.HttpThroughputAsync(proxy.Ports.Http, 8, duration);
+        double used = proxy.CpuSeconds() - cpu;
+        Console.WriteLine($"{perSecond:0} requests/s, {used * 1e6 / (perSecond * duration.TotalSeconds):0.0} us CPU per request, proxy core {used * 100 / duration.TotalSeconds:0}%");
+        return 0;
+    }
+
     private static ProxyProcess StartClusterExpose(Origins origins)
     {
-        var ports = new TargetPorts(FreePort(), FreePort());
+        var ports = new TargetPorts(FreePort(), FreePort(), FreePort());
         string self = Environment.ProcessPath!;
-        string arguments = string.Join(' ', new[] { ports.Tls, ports.Plain, origins.TlsPort, origins.SourcePort });
+        string arguments = string.Join(' ', new[] { ports.Tls, ports.Plain, ports.Http, origins.TlsPort, origins.SourcePort, origins.HttpPort });
         string command = self.EndsWith("dotnet", StringComparison.Ordinal) ? $"{self} {typeof(Bench).Assembly.Location}" : self;
         // The settings of the headless profile (README, the rendered DaemonSet): socket continuations
         // run on the event thread instead of hopping to the thread pool, and pool workers sleep
@@ -261,7 +309,8 @@ internal sealed class Bench
 
     private static ProxyProcess? StartExternal(string name, string command, Func<string, TargetPorts, string> configure, string folder, bool plain)
     {
-        var ports = new TargetPorts(FreePort(), plain ? FreePort() : 0);
+        // sniproxy routes a whole connection by its first Host, not each request: it has no HTTP row.
+        var ports = new TargetPorts(FreePort(), plain ? FreePort() : 0, plain ? FreePort() : 0);
         return ProxyProcess.Start(name, command, configure(folder, ports), ProxyCore, ports);
     }
 
@@ -298,10 +347,10 @@ internal sealed class Bench
     private string Report()
     {
         string[] targets = { "direct", "ClusterExpose", "HAProxy", "nginx", "sniproxy" };
-        string[] metrics = { "tls-conn/s", "cpu-us/tls-conn", "keepalive-req/s", "cpu-us/keepalive-req", "proxy-core-%-keepalive", "p50-us", "p99-us", "tls-passthrough-MB/s", "cpu-s/GB-tls", "tcp-MB/s", "cpu-s/GB-tcp", "KiB/idle-conn", "KiB/idle-tls-conn" };
+        string[] metrics = { "tls-conn/s", "cpu-us/tls-conn", "keepalive-req/s", "cpu-us/keepalive-req", "proxy-core-%-keepalive", "p50-us", "p99-us", "http-req/s", "cpu-us/http-req", "proxy-core-%-http", "http-p50-us", "http-p99-us", "tls-passthrough-MB/s", "cpu-s/GB-tls", "tcp-MB/s", "cpu-s/GB-tcp", "KiB/idle-conn", "KiB/idle-tls-conn" };
         var text = new StringBuilder();
         text.AppendLine($"Medians of {rounds} rounds; {Environment.ProcessorCount} cores, proxy pinned to core {ProxyCore}, load generator and origins to core {LoadCore}.");
-        text.AppendLine($"Handshakes {Handshakes}, keep-alive requests {Requests}, bulk TCP {BulkPlainBytes >> 20} MiB, bulk TLS {BulkTlsBytes >> 20} MiB, idle connections {IdleConnections}.");
+        text.AppendLine($"Handshakes {Handshakes}, keep-alive requests {Requests} (TLS relay; HTTP routed per request), bulk TCP {BulkPlainBytes >> 20} MiB, bulk TLS {BulkTlsBytes >> 20} MiB, idle connections {IdleConnections}.");
         text.AppendLine();
         text.AppendLine("| metric | " + string.Join(" | ", targets) + " | ClusterExpose / HAProxy |");
         text.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", targets.Length + 1)));
@@ -317,3 +366,6 @@ internal sealed class Bench
         return text.ToString();
     }
 }
+
+/// <summary>The names one request measurement reports under.</summary>
+internal sealed record RequestMetrics(string P50, string P99, string Rate, string CpuPerRequest, string CoreShare);

@@ -9,8 +9,8 @@ using System.Threading;
 
 namespace ClusterExpose.Bench;
 
-/// <summary>Where a target accepts: SNI-routed TLS, a plain forward to the source origin; 0 where it has none.</summary>
-internal sealed record TargetPorts(int Tls, int Plain);
+/// <summary>Where a target accepts: SNI-routed TLS, a plain forward to the source origin, HTTP routed per request by Host; 0 where it has none.</summary>
+internal sealed record TargetPorts(int Tls, int Plain, int Http = 0);
 
 /// <summary>A proxy under test running as its own process, pinned to one core, measured through /proc.</summary>
 internal sealed class ProxyProcess : IDisposable
@@ -147,7 +147,7 @@ internal sealed class ProxyProcess : IDisposable
     private void WaitUntilListening()
     {
         var watch = Stopwatch.StartNew();
-        foreach (int port in new[] { Ports.Tls, Ports.Plain }.Where(p => p != 0))
+        foreach (int port in new[] { Ports.Tls, Ports.Plain, Ports.Http }.Where(p => p != 0))
         {
             while (true)
             {

@@ -32,6 +32,14 @@ public sealed class ConvertToSniProxyManifestCommand : ClusterExposeCmdlet
     [Parameter]
     public string Image { get; set; } = "mcr.microsoft.com/powershell:7.4-debian-bookworm-slim";
 
+    /// <summary>The module image the DaemonSet's init container copies ClusterExpose from (build.ps1 Image builds it).</summary>
+    [Parameter]
+    public string? ModuleImage { get; set; }
+
+    /// <summary>With -As SystemdUnit: import the module from this folder or manifest instead of by name from PSModulePath.</summary>
+    [Parameter]
+    public string? ModulePath { get; set; }
+
     /// <summary>What to render: the DaemonSet (with its routes ConfigMap), a systemd unit, or the routes file alone.</summary>
     [Parameter]
     public SniProxyRendering As { get; set; } = SniProxyRendering.DaemonSet;
@@ -66,7 +74,7 @@ public sealed class ConvertToSniProxyManifestCommand : ClusterExposeCmdlet
         switch (As)
         {
             case SniProxyRendering.SystemdUnit:
-                text = SystemdUnitBuilder.Build(resources, new SystemdUnitOptions { PwshPath = PwshPath, RoutesPath = RoutesPath, DrainTimeoutSec = DrainTimeoutSec }, out errors);
+                text = SystemdUnitBuilder.Build(resources, new SystemdUnitOptions { PwshPath = PwshPath, RoutesPath = RoutesPath, ModulePath = ModulePath, DrainTimeoutSec = DrainTimeoutSec }, out errors);
                 break;
             case SniProxyRendering.RoutesFile:
                 text = SniProxyDeploymentBuilder.RoutesFile(resources, out errors);
@@ -78,7 +86,7 @@ public sealed class ConvertToSniProxyManifestCommand : ClusterExposeCmdlet
                     Namespace = Namespace,
                     Image = Image,
                     DrainTimeoutSec = DrainTimeoutSec,
-                    ModuleVersion = MyInvocation.MyCommand.Module?.Version?.ToString(3) ?? "0.1.0",
+                    ModuleImage = ModuleImage ?? SniProxyDeploymentOptions.DefaultModuleImage,
                 };
                 IReadOnlyList<YDocument> documents = SniProxyDeploymentBuilder.Build(resources, options, out errors);
                 text = YamlText.Write(documents);

@@ -57,6 +57,15 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
     [Parameter]
     public EventLogFormat LogFormat { get; set; } = EventLogFormat.Text;
 
+    /// <summary>One line per finished connection (TLS, TCP) and per finished HTTP request, where the events go.</summary>
+    [Parameter]
+    public SwitchParameter AccessLog { get; set; }
+
+    /// <summary>How long an HTTP connection may wait for its next request.</summary>
+    [Parameter]
+    [ValidateRange(0.001, 86400)]
+    public double KeepAliveTimeoutSec { get; set; } = 180;
+
     /// <summary>With -Wait: write the proxy's final counters when it stops.</summary>
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -225,6 +234,8 @@ public sealed class StartSniProxyCommand : SniProxyRoutesCmdlet
             HandshakeTimeout = TimeSpan.FromSeconds(HandshakeTimeoutSec),
             ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeoutSec),
             IdleTimeout = TimeSpan.FromSeconds(IdleTimeoutSec),
+            KeepAliveTimeout = TimeSpan.FromSeconds(KeepAliveTimeoutSec),
+            AccessLog = AccessLog.IsPresent,
             MaxConnections = MaxConnections,
             MaxConnectionsPerSource = MaxConnectionsPerSource,
             MaxHelloBytes = MaxHelloBytes,

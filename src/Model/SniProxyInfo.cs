@@ -99,5 +99,8 @@ public sealed class SniProxyRouteInfo
 
     public long BackendFailures { get; init; }
 
+    /// <summary>HTTP requests routed by this router; every request of a keep-alive connection counts (0 for TLS and TCP routes).</summary>
+    public long Requests { get; init; }
+
     public override string ToString() => $"{Router} -> {Backend}";
 }

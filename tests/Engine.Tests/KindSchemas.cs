@@ -91,6 +91,12 @@ internal static class KindSchemas
             "spec.template.spec.containers[].securityContext.capabilities.drop[]:s", "spec.template.spec.containers[].securityContext.capabilities.add[]:s",
             "spec.template.spec.containers[].volumeMounts[].name:s!", "spec.template.spec.containers[].volumeMounts[].mountPath:s!",
             "spec.template.spec.containers[].volumeMounts[].readOnly:b",
+            "spec.template.spec.volumes[].emptyDir.sizeLimit:s",
+            "spec.template.spec.initContainers[].name:s!", "spec.template.spec.initContainers[].image:s", "spec.template.spec.initContainers[].command[]:s",
+            "spec.template.spec.initContainers[].resources.requests.*:s", "spec.template.spec.initContainers[].resources.limits.*:s",
+            "spec.template.spec.initContainers[].securityContext.allowPrivilegeEscalation:b",
+            "spec.template.spec.initContainers[].securityContext.capabilities.drop[]:s",
+            "spec.template.spec.initContainers[].volumeMounts[].name:s!", "spec.template.spec.initContainers[].volumeMounts[].mountPath:s!",
         },
     };
 

@@ -91,7 +91,7 @@ ports: [{name: data, port: $TargetPort}]
     Set-Content -LiteralPath $child -Value @'
 param($Module, $Routes, $Format, $DrainSec)
 Import-Module $Module
-Start-SniProxy -Path $Routes -Watch -Wait -ListenAddress 127.0.0.1 -HttpPort 0 -HttpsPort 0 -LogFormat $Format -DrainTimeoutSec $DrainSec
+Start-SniProxy -Path $Routes -Watch -Wait -ListenAddress 127.0.0.1 -HttpPort 0 -HttpsPort 0 -LogFormat $Format -DrainTimeoutSec $DrainSec -AccessLog
 '@
     function Start-HeadlessProxy([string] $Routes, [string] $Format, [int] $DrainSec) {
         $id = [guid]::NewGuid().ToString('N')
@@ -129,8 +129,10 @@ Start-SniProxy -Path $Routes -Watch -Wait -ListenAddress 127.0.0.1 -HttpPort 0 -
 Describe 'Start-SniProxy -Wait, headless' {
     It 'writes its events to standard error as <Format>: start, a refused backend, a rejected reload, the drain and the stop' -ForEach @(
         @{ Format = 'Text'; Started = '\[1 ProxyStarted\] Proxy \d+ started with 1 routes \(ClusterExpose \d+\.\d+\.\d+\)'; Refused = '\[12 BackendConnectFailed\] Route default/data could not reach 127\.0\.0\.1:'
-            Rejected = '\[21 ReloadRejected\] .*routes-Text\.yaml'; Stopped = '\[2 ProxyStopped\] Proxy \d+ stopped: 1 connections' }
-        @{ Format = 'Json'; Started = '"event":"ProxyStarted"'; Refused = '"event":"BackendConnectFailed"'; Rejected = '"event":"ReloadRejected"'; Stopped = '"event":"ProxyStopped"' }
+            Rejected = '\[21 ReloadRejected\] .*routes-Text\.yaml'; Stopped = '\[2 ProxyStopped\] Proxy \d+ stopped: 1 connections'
+            Access = '\[30 ConnectionFinished\] 127\.0\.0\.1:\d+ 127\.0\.0\.1:\d+ - default/data -> - in=0 out=0 [\d.]+ms rejected:BackendUnavailable' }
+        @{ Format = 'Json'; Started = '"event":"ProxyStarted"'; Refused = '"event":"BackendConnectFailed"'; Rejected = '"event":"ReloadRejected"'; Stopped = '"event":"ProxyStopped"'
+            Access = '"event":"ConnectionFinished".*"route":"default/data".*"ending":"rejected:BackendUnavailable"' }
     ) {
         $public = Get-FreePort
         $routes = Join-Path $TestDrive "routes-$Format.yaml"
@@ -139,9 +141,10 @@ Describe 'Start-SniProxy -Wait, headless' {
         try {
             Wait-Line $proxy $Started | Should -Match $Started
 
-            # The target port refuses: the client is closed and the failure is said.
+            # The target port refuses: the client is closed and the failure is said, and the access log has the connection.
             $client = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $public)
             Wait-Line $proxy $Refused | Should -Match $Refused
+            Wait-Line $proxy $Access | Should -Match $Access
             $client.Dispose()
 
             # A routes file that is not YAML: refused, said with the file, the old routes keep serving.
@@ -184,7 +187,9 @@ Describe 'Start-SniProxy -Wait, headless' {
             $transfer.Wait(30000) | Should -BeTrue
             $transfer.Result | Should -Be 20
             Wait-Exit $proxy | Should -Be 0
-            Get-Content -Raw -LiteralPath $proxy.Errors | Should -Match '\[6 DrainFinished\] Drain over; 0 connections still open were reset'
+            $written = Get-Content -Raw -LiteralPath $proxy.Errors
+            $written | Should -Match '\[6 DrainFinished\] Drain over; 0 connections still open were reset'
+            $written | Should -Match '\[30 ConnectionFinished\] 127\.0\.0\.1:\d+ 127\.0\.0\.1:\d+ - default/data -> 127\.0\.0\.1:\d+ in=0 out=20 [\d.]+ms closed'
         }
         finally {
             $source.Stop()
@@ -211,7 +216,9 @@ Describe 'Start-SniProxy -Wait, headless' {
             Wait-Exit $proxy | Should -Be 0
             $transfer.Wait(30000) | Should -BeTrue
             $transfer.Result | Should -BeLessThan 0 -Because 'the transfer was cut by a reset, not finished'
-            Get-Content -Raw -LiteralPath $proxy.Errors | Should -Match '\[6 DrainFinished\] Drain over; 1 connections still open were reset'
+            $written = Get-Content -Raw -LiteralPath $proxy.Errors
+            $written | Should -Match '\[6 DrainFinished\] Drain over; 1 connections still open were reset'
+            $written | Should -Match '\[30 ConnectionFinished\] .* default/data -> 127\.0\.0\.1:\d+ in=0 out=\d+ [\d.]+ms drained'
         }
         finally {
             $source.Stop()

@@ -136,6 +136,76 @@ Describe 'ConvertTo-SniProxyManifest' {
         $yaml | Should -Match '(?m)^  namespace: edge$'
     }
 
+    It 'renders a pod that downloads nothing: an init container copies the module from the module image' {
+        $yaml = New-ExposedHost k65 kl.example.top 10.21.22.65 | ConvertTo-SniProxyManifest -ModuleImage registry.example.top/clusterexpose-module:9.9.9
+        $yaml | Should -Not -Match 'Install-PSResource|Install-Module|Gallery'
+        $yaml | Should -Match '(?m)^\s+initContainers:$'
+        $yaml | Should -Match '(?m)^\s+image: registry\.example\.top/clusterexpose-module:9\.9\.9$'
+        $yaml | Should -Match 'Import-Module /modules/ClusterExpose/ClusterExpose\.psd1'
+        $yaml | Should -Match '(?m)^\s+emptyDir:$'
+        $version = (Import-PowerShellDataFile $env:CLUSTEREXPOSE_MODULE).ModuleVersion
+        New-ExposedHost k65 kl.example.top 10.21.22.65 | ConvertTo-SniProxyManifest | Should -Match "(?m)^\s+image: clusterexpose-module:$([regex]::Escape($version))$"
+    }
+
+    It 'runs the pod''s two commands as the kubelet would: the init container fills the volume, a plain pwsh imports the module from it and serves' {
+        # The image's files are laid out as deploy/Dockerfile copies them; the pod's volumes are folders
+        # here (paths mapped), and the pod's address is 127.0.0.1. Ports above 1024 keep it unprivileged.
+        $http = Get-FreePort
+        $https = Get-FreePort
+        $metrics = Get-FreePort
+        $set = New-ExposedHost k65 kl.example.top 10.21.22.65 -HttpPort $http -HttpsPort $https
+        $yaml = $set | ConvertTo-SniProxyManifest -ModuleImage clusterexpose-module:test
+        $dockerfile = Get-Content -Raw -LiteralPath (Join-Path $PSScriptRoot '../../deploy/Dockerfile')
+        $imagePath = [regex]::Match($dockerfile, '(?m)^COPY ClusterExpose (\S+)$').Groups[1].Value
+        $imagePath | Should -Not -BeNullOrEmpty
+        $root = Join-Path $TestDrive 'pod'
+        # Each of the pod's absolute paths (an image path or a volume's mount path) moved under $root.
+        $map = { param([string] $text) [regex]::Replace($text, '(?<![\w./-])/(clusterexpose|modules|etc/clusterexpose)(?=/|\s|$)', { param($m) "$root/$(if ($m.Groups[1].Value -eq 'clusterexpose') { 'image/clusterexpose' } else { $m.Groups[1].Value })" }) }
+        $null = New-Item -ItemType Directory -Force -Path (Split-Path (& $map $imagePath)), "$root/modules", "$root/etc/clusterexpose", "$root/empty-module-path", "$root/home"
+        Copy-Item (Split-Path $env:CLUSTEREXPOSE_MODULE) (& $map $imagePath) -Recurse
+        $set | ConvertTo-SniProxyManifest -As RoutesFile | Set-Content -LiteralPath "$root/etc/clusterexpose/routes.yaml"
+
+        # The init container: its command exactly as rendered.
+        $init = [regex]::Match($yaml, '(?ms)initContainers:\s*\n\s*- name: module\n.*?command:\n((?:\s*- \S+\n)+)').Groups[1].Value -split '\n' |
+            Where-Object { $_ -match '- ' } | ForEach-Object { & $map ($_ -replace '^\s*- ', '') }
+        $init[0] | Should -Be 'cp'
+        & $init[0] $init[1..($init.Count - 1)]
+        $LASTEXITCODE | Should -Be 0
+        Test-Path "$root/modules/ClusterExpose/ClusterExpose.psd1" | Should -BeTrue
+
+        # The proxy container: its script as rendered, in a pwsh that has no other way to find the module.
+        $script = [regex]::Match($yaml, "(?m)^\s+- ('?\`$ErrorActionPreference.*)$").Groups[1].Value
+        $script | Should -Not -BeNullOrEmpty
+        if ($script.StartsWith("'")) { $script = $script.Substring(1, $script.Length - 2).Replace("''", "'") }
+        $script = (& $map $script).Replace('-MetricsPort 9180 -MetricsAddress 0.0.0.0', "-MetricsPort $metrics -MetricsAddress 127.0.0.1 -ListenAddress 127.0.0.1")
+        $script | Should -Match "Import-Module $([regex]::Escape($root))/modules/ClusterExpose/ClusterExpose\.psd1"
+        # A home and module path of its own: the module cannot come from a user's or the machine's installation.
+        $environment = @{ PSModulePath = "$root/empty-module-path"; HOME = "$root/home"; XDG_DATA_HOME = "$root/home/.local/share"; XDG_CONFIG_HOME = "$root/home/.config"
+            DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS = '1'; DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'; POWERSHELL_TELEMETRY_OPTOUT = '1' }
+        $errors = Join-Path $root 'stderr.txt'
+        $pod = Start-Process (Join-Path $PSHOME 'pwsh') -ArgumentList '-NoProfile', '-NonInteractive', '-Command', $script -Environment $environment -PassThru `
+            -RedirectStandardError $errors -RedirectStandardOutput (Join-Path $root 'stdout.txt')
+        try {
+            $ready = $null
+            foreach ($attempt in 1..300) {
+                $ready = & curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$metrics/readyz"
+                if ($ready -eq '200' -or $pod.HasExited) { break }
+                Start-Sleep -Milliseconds 100
+            }
+            $ready | Should -Be '200' -Because (Get-Content -Raw -LiteralPath $errors)
+            & curl -s -o /dev/null -w '%{http_code}' -H 'Host: unknown.example.top' "http://127.0.0.1:$http/" | Should -Be '404'
+            & kill -TERM $pod.Id
+            $pod.WaitForExit(30000) | Should -BeTrue
+            $pod.ExitCode | Should -Be 0
+            $said = Get-Content -Raw -LiteralPath $errors
+            $said | Should -Match '\[1 ProxyStarted\] Proxy \d+ started with 2 routes'
+            $said | Should -Match '\[2 ProxyStopped\]'
+        }
+        finally {
+            if (-not $pod.HasExited) { $pod.Kill() }
+        }
+    }
+
     It 'renders a systemd unit that systemd-analyze verify accepts without a word' {
         $unit = New-ExposedHost k65 kl.example.top 10.21.22.65 -IncludeSubdomains | Add-TcpForward pg 5432 10.21.22.70 |
             ConvertTo-SniProxyManifest -As SystemdUnit -PwshPath (Join-Path $PSHOME 'pwsh') -DrainTimeoutSec 20

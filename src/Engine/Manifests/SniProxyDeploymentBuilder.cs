@@ -16,11 +16,17 @@ public sealed class SniProxyDeploymentOptions
 
     public string Namespace { get; set; } = "clusterexpose";
 
-    /// <summary>An image with PowerShell 7.4 or later; the module is installed from the Gallery when the pod starts.</summary>
+    /// <summary>An image with PowerShell 7.4 or later; it imports the module from the volume the init container fills.</summary>
     public string Image { get; set; } = "mcr.microsoft.com/powershell:7.4-debian-bookworm-slim";
 
-    /// <summary>The ClusterExpose version the pod installs.</summary>
-    public string ModuleVersion { get; set; } = "0.1.0";
+    /// <summary>
+    /// The module image (deploy/Dockerfile, built by <c>build.ps1 Image</c>): one version of
+    /// ClusterExpose, which the init container copies into the pod, so nothing is downloaded at start.
+    /// </summary>
+    public string ModuleImage { get; set; } = DefaultModuleImage;
+
+    /// <summary>What <c>build.ps1 Image</c> tags: the module's name and this build's version.</summary>
+    public static string DefaultModuleImage => "clusterexpose-module:" + (typeof(SniProxyDeploymentOptions).Assembly.GetName().Version?.ToString(3) ?? "0.1.0");
 
     /// <summary>How long open connections may finish when the pod is told to stop (SIGTERM).</summary>
     public int DrainTimeoutSec { get; set; } = 30;
@@ -36,6 +42,12 @@ public static class SniProxyDeploymentBuilder
 {
     public const string RoutesKey = "routes.yaml";
     public const string RoutesMountPath = "/etc/clusterexpose";
+
+    /// <summary>Where the module image holds the module (deploy/Dockerfile copies it there).</summary>
+    public const string ModuleImagePath = "/clusterexpose/ClusterExpose";
+
+    /// <summary>The pod's volume the init container copies the module into and the proxy imports it from.</summary>
+    public const string ModulesMountPath = "/modules";
 
     /// <summary>The pod's /metrics, /healthz and /readyz port.</summary>
     public const int MetricsPort = 9180;
@@ -53,9 +65,12 @@ public static class SniProxyDeploymentBuilder
                 $"'{options.Namespace}/{options.Name}' is not a valid namespace and name for a DaemonSet (lowercase letters, digits and '-').", options.Name));
         }
 
-        if (string.IsNullOrWhiteSpace(options.Image) || options.Image.Any(char.IsWhiteSpace))
+        foreach (string image in new[] { options.Image, options.ModuleImage })
         {
-            problems.Add(new ExposeProblem(ErrorIds.InvalidName, ExposeErrorKind.InvalidArgument, $"'{options.Image}' is not a container image reference.", options.Image));
+            if (string.IsNullOrWhiteSpace(image) || image.Any(char.IsWhiteSpace))
+            {
+                problems.Add(new ExposeProblem(ErrorIds.InvalidName, ExposeErrorKind.InvalidArgument, $"'{image}' is not a container image reference.", image));
+            }
         }
 
         // The routes the pods serve are exactly the ones the proxy would build here; check them now.
@@ -96,10 +111,11 @@ public static class SniProxyDeploymentBuilder
                 .Add("protocol", "TCP"));
         }
 
+        // The module comes from the init container's copy, by path: the pod downloads nothing, and
+        // runs exactly the version in the module image.
         string script = string.Join("; ",
             "$ErrorActionPreference = 'Stop'",
-            $"Install-PSResource -Name ClusterExpose -Version {options.ModuleVersion} -TrustRepository -Scope CurrentUser -Quiet",
-            "Import-Module ClusterExpose",
+            $"Import-Module {ModulesMountPath}/ClusterExpose/ClusterExpose.psd1",
             $"Start-SniProxy -Path {RoutesMountPath}/{RoutesKey} -Watch -Wait -DrainTimeoutSec {options.DrainTimeoutSec} -MetricsPort {MetricsPort} -MetricsAddress 0.0.0.0");
         // Metrics are served on the pod's address only (no host port): for the cluster's Prometheus and the kubelet's probe.
         ports.Add(new YMap().Add("name", "metrics").Add("containerPort", MetricsPort).Add("protocol", "TCP"));
@@ -125,7 +141,21 @@ public static class SniProxyDeploymentBuilder
             .Add("securityContext", new YMap()
                 .Add("allowPrivilegeEscalation", false)
                 .Add("capabilities", new YMap().Add("drop", new YSequence().Add("ALL")).Add("add", new YSequence().Add("NET_BIND_SERVICE"))))
-            .Add("volumeMounts", new YSequence().Add(new YMap().Add("name", "routes").Add("mountPath", RoutesMountPath).Add("readOnly", true)));
+            .Add("volumeMounts", new YSequence()
+                .Add(new YMap().Add("name", "routes").Add("mountPath", RoutesMountPath).Add("readOnly", true))
+                .Add(new YMap().Add("name", "modules").Add("mountPath", ModulesMountPath).Add("readOnly", true)));
+
+        var moduleCopy = new YMap()
+            .Add("name", "module")
+            .Add("image", options.ModuleImage)
+            .Add("command", new YSequence().Add("cp").Add("-R").Add(ModuleImagePath).Add(ModulesMountPath + "/"))
+            .Add("resources", new YMap()
+                .Add("requests", new YMap().Add("cpu", "10m").Add("memory", "16Mi"))
+                .Add("limits", new YMap().Add("memory", "64Mi")))
+            .Add("securityContext", new YMap()
+                .Add("allowPrivilegeEscalation", false)
+                .Add("capabilities", new YMap().Add("drop", new YSequence().Add("ALL"))))
+            .Add("volumeMounts", new YSequence().Add(new YMap().Add("name", "modules").Add("mountPath", ModulesMountPath)));
 
         var daemonSet = new YMap()
             .Add("apiVersion", "apps/v1")
@@ -144,15 +174,17 @@ public static class SniProxyDeploymentBuilder
                     .Add("spec", new YMap()
                         // SIGTERM starts the drain; the kubelet's SIGKILL must come after it, with room for the last resets.
                         .Add("terminationGracePeriodSeconds", options.DrainTimeoutSec + GraceAfterDrainSec)
+                        .Add("initContainers", new YSequence().Add(moduleCopy))
                         .Add("containers", new YSequence().Add(container))
-                        .Add("volumes", new YSequence().Add(new YMap()
-                            .Add("name", "routes")
-                            .Add("configMap", new YMap().Add("name", options.Name)))))));
+                        .Add("volumes", new YSequence()
+                            .Add(new YMap().Add("name", "routes").Add("configMap", new YMap().Add("name", options.Name)))
+                            .Add(new YMap().Add("name", "modules").Add("emptyDir", new YMap().Add("sizeLimit", "128Mi")))))));
 
         return new[]
         {
             new YDocument(configMap, "The routes the proxy serves, as ClusterExpose manifests; it reloads them when the file changes."),
-            new YDocument(daemonSet, "Start-SniProxy on every node, on host ports: for clusters whose ports 80 and 443 are not taken by an ingress.\nThe pod installs ClusterExpose from the PowerShell Gallery when it starts."),
+            new YDocument(daemonSet, "Start-SniProxy on every node, on host ports: for clusters whose ports 80 and 443 are not taken by an ingress.\n"
+                + $"The init container copies ClusterExpose from the module image ({options.ModuleImage}; build it with build.ps1 Image) into the pod: nothing is downloaded at start."),
         };
     }
 

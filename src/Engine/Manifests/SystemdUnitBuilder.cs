@@ -16,6 +16,9 @@ public sealed class SystemdUnitOptions
     /// <summary>Where the routes file lives (ConvertTo-SniProxyManifest -As RoutesFile writes it).</summary>
     public string RoutesPath { get; set; } = SniProxyDeploymentBuilder.RoutesMountPath + "/" + SniProxyDeploymentBuilder.RoutesKey;
 
+    /// <summary>Where the module is (a folder or its .psd1, such as a copy of the package under /opt); null imports it by name from PSModulePath.</summary>
+    public string? ModulePath { get; set; }
+
     /// <summary>The account the service runs as: a dedicated one, which systemd creates (DynamicUser) unless it exists.</summary>
     public string User { get; set; } = "clusterexpose";
 
@@ -37,7 +40,7 @@ public static class SystemdUnitBuilder
     {
         var problems = new List<ExposeProblem>();
         errors = problems;
-        foreach (var (name, value) in new[] { ("PwshPath", options.PwshPath), ("RoutesPath", options.RoutesPath) })
+        foreach (var (name, value) in new[] { ("PwshPath", options.PwshPath), ("RoutesPath", options.RoutesPath), ("ModulePath", options.ModulePath ?? "/") })
         {
             if (!value.StartsWith('/') || value.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or '\\' or '%' or '$' or ';'))
             {
@@ -60,10 +63,12 @@ public static class SystemdUnitBuilder
 
         bool privilegedPorts = routes.Listeners.Any(l => l.Port is > 0 and < 1024);
         string ports = string.Join(", ", routes.Listeners.Select(l => $"{l.Kind} {l.Port.ToString(CultureInfo.InvariantCulture)}"));
-        string command = $"Import-Module ClusterExpose; Start-SniProxy -Path {options.RoutesPath} -Watch -Wait -DrainTimeoutSec {options.DrainTimeoutSec.ToString(CultureInfo.InvariantCulture)}";
+        string command = $"Import-Module {options.ModulePath ?? "ClusterExpose"}; Start-SniProxy -Path {options.RoutesPath} -Watch -Wait -DrainTimeoutSec {options.DrainTimeoutSec.ToString(CultureInfo.InvariantCulture)}";
         var unit = new StringBuilder()
             .AppendLine("# ClusterExpose SNI proxy: " + string.Join(", ", resources.Select(ManifestConventions.OwnerValue)) + $" on {ports}.")
-            .AppendLine($"# Install the module for all users (Install-PSResource ClusterExpose -Scope AllUsers) and the routes at {options.RoutesPath};")
+            .AppendLine(options.ModulePath is null
+                ? $"# Install the module for all users (Install-PSResource ClusterExpose -Scope AllUsers) and the routes at {options.RoutesPath};"
+                : $"# The module is imported from {options.ModulePath} (a copy of the package; nothing is downloaded) and the routes are at {options.RoutesPath};")
             .AppendLine("# edits to the routes file are picked up without a restart.")
             .AppendLine("[Unit]")
             .AppendLine("Description=ClusterExpose SNI proxy (Start-SniProxy)")

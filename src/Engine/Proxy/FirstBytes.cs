@@ -31,6 +31,9 @@ internal abstract class FirstBytesReader
     /// </summary>
     public abstract bool AnswerExpected { get; }
 
+    /// <summary>Every request on the connection is routed on its own (HTTP); otherwise the first bytes route the whole connection.</summary>
+    public virtual bool RoutesEveryRequest => false;
+
     /// <summary>The most bytes read before routing; 0 routes before reading anything.</summary>
     public abstract int Limit(SniProxyOptions options);
 
@@ -119,6 +122,8 @@ internal abstract class FirstBytesReader
 
         public override bool AnswerExpected => true;
 
+        public override bool RoutesEveryRequest => true;
+
         public override int Limit(SniProxyOptions options) => options.MaxHttpHeadBytes;
 
         public override RouteQuery? Judge(ReadOnlySpan<byte> received, bool roomLeft, IPAddress? client, SniProxyOptions options, out RejectionReason? rejection)
@@ -127,9 +132,7 @@ internal abstract class FirstBytesReader
             switch (HttpRequestHeadParser.Parse(received, options.MaxHttpHeadBytes, out HttpRequestHead? head))
             {
                 case HttpHeadStatus.Complete:
-                    return head!.HostUnroutable
-                        ? RouteQuery.WithUnroutableName(client, Array.Empty<string>())
-                        : RouteQuery.FromConnection(head.HostHadTrailingDot ? head.Host + "." : head.Host, tls: false, client, Array.Empty<string>());
+                    return head!.ToQuery(client);
                 case HttpHeadStatus.Incomplete when roomLeft:
                     return null;
                 case HttpHeadStatus.Http2Preface:

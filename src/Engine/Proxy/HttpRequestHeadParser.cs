@@ -1,5 +1,7 @@
 using System;
+using System.Net;
 using System.Text;
+using ClusterExpose.Engine.Routing;
 
 namespace ClusterExpose.Engine.Proxy;
 
@@ -18,21 +20,51 @@ public enum HttpHeadStatus
     DuplicateHost,
     /// <summary>The HTTP/2 prior-knowledge preface: no Host to read before the frames.</summary>
     Http2Preface,
+    /// <summary>Both Content-Length and Transfer-Encoding: two readers could end the body in different places (RFC 9112 6.1). 400.</summary>
+    AmbiguousLength,
+    /// <summary>A Content-Length that is not one non-negative number, or two that differ. 400.</summary>
+    BadContentLength,
+    /// <summary>A Transfer-Encoding whose last coding is not chunked, chunked twice, or any in HTTP/1.0: the body's end cannot be found. 400.</summary>
+    BadTransferEncoding,
+}
+
+/// <summary>How the end of a message body is found (RFC 9112 6.3).</summary>
+public enum BodyFraming
+{
+    /// <summary>No body.</summary>
+    None,
+    /// <summary>Exactly Content-Length bytes.</summary>
+    Length,
+    /// <summary>The chunked transfer coding, up to the last chunk and its trailer section.</summary>
+    Chunked,
+    /// <summary>Everything until the sender closes (responses only).</summary>
+    UntilClose,
 }
 
 /// <summary>The parts of a request head routing needs.</summary>
 public sealed class HttpRequestHead
 {
-    internal HttpRequestHead(string method, string host, bool hostHadTrailingDot, bool hostUnroutable, int headLength)
+    internal HttpRequestHead(string method, int targetLength, string host, bool hostHadTrailingDot, bool hostUnroutable, int headLength, in MessageFacts facts, bool http10)
     {
         Method = method;
+        TargetLength = targetLength;
         Host = host;
         HostHadTrailingDot = hostHadTrailingDot;
         HostUnroutable = hostUnroutable;
         HeadLength = headLength;
+        Framing = facts.Chunked ? BodyFraming.Chunked : facts.ContentLength > 0 ? BodyFraming.Length : BodyFraming.None;
+        ContentLength = facts.ContentLength > 0 ? facts.ContentLength : 0;
+        ExpectContinue = facts.ExpectContinue;
+        KeepAlive = http10 ? facts.KeepAliveToken && !facts.CloseToken : !facts.CloseToken;
+        Upgrade = facts.UpgradeHeader && facts.UpgradeToken;
     }
 
     public string Method { get; }
+
+    /// <summary>Where the request target is in the head (after the method and one space), for the access log; read only when logged.</summary>
+    public int TargetStart => Method.Length + 1;
+
+    public int TargetLength { get; }
 
     /// <summary>The host to route on, lowercase, port and one trailing dot removed; taken from an absolute-form target when there is one.</summary>
     public string Host { get; }
@@ -45,6 +77,143 @@ public sealed class HttpRequestHead
 
     /// <summary>Bytes up to and including the blank line.</summary>
     public int HeadLength { get; }
+
+    /// <summary>How the request's body ends: none, Content-Length bytes, or chunked.</summary>
+    public BodyFraming Framing { get; }
+
+    /// <summary>The body's length when <see cref="Framing"/> is Length.</summary>
+    public long ContentLength { get; }
+
+    /// <summary>The client waits for 100 Continue (or its own timeout) before sending the body.</summary>
+    public bool ExpectContinue { get; }
+
+    /// <summary>The client means to send another request on this connection (HTTP/1.1 without close; HTTP/1.0 with keep-alive).</summary>
+    public bool KeepAlive { get; }
+
+    /// <summary>An Upgrade header with "upgrade" in Connection: a 101 answer makes the connection a tunnel.</summary>
+    public bool Upgrade { get; }
+
+    /// <summary>A HEAD request: its response has no body whatever its headers say.</summary>
+    public bool IsHead => Method == "HEAD";
+
+    /// <summary>A CONNECT request: a 2xx answer makes the connection a tunnel.</summary>
+    public bool IsConnect => Method == "CONNECT";
+
+    /// <summary>What a router sees of this request: its host as the client sent it.</summary>
+    internal RouteQuery ToQuery(IPAddress? client) => HostUnroutable
+        ? RouteQuery.WithUnroutableName(client, Array.Empty<string>())
+        : RouteQuery.FromConnection(HostHadTrailingDot ? Host + "." : Host, tls: false, client, Array.Empty<string>());
+}
+
+/// <summary>What the headers of one message say about its framing and its connection.</summary>
+internal struct MessageFacts
+{
+    /// <summary>-1 while no Content-Length was seen.</summary>
+    public long ContentLength;
+    public bool Chunked;
+    public bool TransferEncoding;
+    public int ChunkedCount;
+    public bool LastCodingChunked;
+    public bool ExpectContinue;
+    public bool CloseToken;
+    public bool KeepAliveToken;
+    public bool UpgradeToken;
+    public bool UpgradeHeader;
+
+    public static MessageFacts Empty => new() { ContentLength = -1 };
+
+    /// <summary>
+    /// Takes in one header. False when it makes the framing unreadable: a Content-Length that is not
+    /// digits (a list included: RFC 9112 lets a recipient refuse one) or differs from an earlier one.
+    /// </summary>
+    public bool Add(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
+    {
+        if (Ascii.EqualsIgnoreCase(name, "content-length"u8))
+        {
+            long length = ParseLength(value);
+            if (length < 0 || (ContentLength >= 0 && ContentLength != length))
+            {
+                return false;
+            }
+
+            ContentLength = length;
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "transfer-encoding"u8))
+        {
+            TransferEncoding = true;
+            ReadOnlySpan<byte> rest = value;
+            while (NextToken(ref rest, out ReadOnlySpan<byte> coding))
+            {
+                if (coding.IsEmpty)
+                {
+                    continue;
+                }
+
+                LastCodingChunked = Ascii.EqualsIgnoreCase(coding, "chunked"u8);
+                if (LastCodingChunked)
+                {
+                    ChunkedCount++;
+                }
+            }
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "connection"u8))
+        {
+            ReadOnlySpan<byte> rest = value;
+            while (NextToken(ref rest, out ReadOnlySpan<byte> option))
+            {
+                CloseToken |= Ascii.EqualsIgnoreCase(option, "close"u8);
+                KeepAliveToken |= Ascii.EqualsIgnoreCase(option, "keep-alive"u8);
+                UpgradeToken |= Ascii.EqualsIgnoreCase(option, "upgrade"u8);
+            }
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "upgrade"u8))
+        {
+            UpgradeHeader = true;
+        }
+        else if (Ascii.EqualsIgnoreCase(name, "expect"u8))
+        {
+            ExpectContinue |= Ascii.EqualsIgnoreCase(value, "100-continue"u8);
+        }
+
+        return true;
+    }
+
+    /// <summary>1*DIGIT, at most 18 digits (no overflow); -1 otherwise.</summary>
+    public static long ParseLength(ReadOnlySpan<byte> digits)
+    {
+        if (digits.IsEmpty || digits.Length > 18)
+        {
+            return -1;
+        }
+
+        long value = 0;
+        foreach (byte b in digits)
+        {
+            if (b < '0' || b > '9')
+            {
+                return -1;
+            }
+
+            value = (value * 10) + (b - '0');
+        }
+
+        return value;
+    }
+
+    /// <summary>Takes the next comma-separated element of a list value, trimmed of spaces and tabs; false at the end.</summary>
+    private static bool NextToken(ref ReadOnlySpan<byte> rest, out ReadOnlySpan<byte> token)
+    {
+        if (rest.IsEmpty)
+        {
+            token = default;
+            return false;
+        }
+
+        int comma = rest.IndexOf((byte)',');
+        token = (comma < 0 ? rest : rest.Slice(0, comma)).Trim(" \t"u8);
+        rest = comma < 0 ? default : rest.Slice(comma + 1);
+        return true;
+    }
 }
 
 /// <summary>
@@ -95,27 +264,46 @@ public static class HttpRequestHeadParser
 
         ReadOnlySpan<byte> hostValue = default;
         int hostCount = 0;
+        MessageFacts facts = MessageFacts.Empty;
         ReadOnlySpan<byte> rest = lines.Slice(lineEnd + 2);
         while (!rest.IsEmpty)
         {
-            int next = rest.IndexOf("\r\n"u8);
-            ReadOnlySpan<byte> line = rest.Slice(0, next);
-            rest = rest.Slice(next + 2);
-            if (!ParseHeader(line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value))
+            if (!NextHeader(rest, out int length, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value))
             {
                 return HttpHeadStatus.Malformed;
             }
 
+            rest = rest.Slice(length);
             if (Ascii.EqualsIgnoreCase(name, "host"u8))
             {
                 hostCount++;
                 hostValue = value;
+            }
+            else if (!facts.Add(name, value))
+            {
+                return HttpHeadStatus.BadContentLength;
             }
         }
 
         if (hostCount > 1)
         {
             return HttpHeadStatus.DuplicateHost;
+        }
+
+        // RFC 9112 6.1 and 6.3: a request whose body's end two readers could find in different places is refused, never guessed.
+        if (facts.TransferEncoding)
+        {
+            if (facts.ContentLength >= 0)
+            {
+                return HttpHeadStatus.AmbiguousLength;
+            }
+
+            if (http10 || !facts.LastCodingChunked || facts.ChunkedCount != 1)
+            {
+                return HttpHeadStatus.BadTransferEncoding;
+            }
+
+            facts.Chunked = true;
         }
 
         // RFC 9112 3.2.2: an absolute-form target decides the host, whatever the Host header says.
@@ -140,9 +328,22 @@ public static class HttpRequestHeadParser
         }
 
         string normalized = ClientHelloParser.NormalizeName(host, out bool unroutable);
-        head = new HttpRequestHead(method, normalized, host.Length > 1 && host[^1] == (byte)'.', unroutable, end + 4);
+        head = new HttpRequestHead(method, target.Length, normalized, host.Length > 1 && host[^1] == (byte)'.', unroutable, end + 4, facts, http10);
         return HttpHeadStatus.Complete;
     }
+
+    /// <summary>The common methods as constants, so that routing a request allocates no string for them.</summary>
+    private static string? KnownMethod(ReadOnlySpan<byte> method) => method.Length switch
+    {
+        3 when method.SequenceEqual("GET"u8) => "GET",
+        3 when method.SequenceEqual("PUT"u8) => "PUT",
+        4 when method.SequenceEqual("POST"u8) => "POST",
+        4 when method.SequenceEqual("HEAD"u8) => "HEAD",
+        6 when method.SequenceEqual("DELETE"u8) => "DELETE",
+        7 when method.SequenceEqual("OPTIONS"u8) => "OPTIONS",
+        7 when method.SequenceEqual("CONNECT"u8) => "CONNECT",
+        _ => null,
+    };
 
     private static bool LooksLikeRequestStart(ReadOnlySpan<byte> data)
     {
@@ -208,8 +409,16 @@ public static class HttpRequestHeadParser
             return false;
         }
 
-        method = Encoding.ASCII.GetString(methodBytes);
+        method = KnownMethod(methodBytes) ?? Encoding.ASCII.GetString(methodBytes);
         return true;
+    }
+
+    /// <summary>Reads the first header line of <paramref name="lines"/> (each ending in CRLF) and says how long it was; false when it is not a well-formed field.</summary>
+    internal static bool NextHeader(ReadOnlySpan<byte> lines, out int length, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
+    {
+        int end = lines.IndexOf("\r\n"u8);
+        length = end + 2;
+        return ParseHeader(lines.Slice(0, end), out name, out value);
     }
 
     private static bool ParseHeader(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
@@ -305,6 +514,6 @@ public static class HttpRequestHeadParser
     }
 
     /// <summary>RFC 9110 tchar.</summary>
-    private static bool IsTokenChar(byte b) =>
+    internal static bool IsTokenChar(byte b) =>
         (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || "!#$%&'*+-.^_`|~"u8.Contains(b);
 }

@@ -173,8 +173,9 @@ internal static class PrometheusText
 
         Each(text, listeners, "listener", "clusterexpose_proxy_listener_connections_total", "counter", "Connections accepted per listener.", l => l.Total);
         Each(text, listeners, "listener", "clusterexpose_proxy_listener_connections_active", "gauge", "Connections open per listener.", l => l.Active);
-        Each(text, routes, "route", "clusterexpose_proxy_route_connections_total", "counter", "Connections relayed per route.", r => r.Total);
-        Each(text, routes, "route", "clusterexpose_proxy_route_connections_active", "gauge", "Connections relaying per route now.", r => r.Active);
+        Each(text, routes, "route", "clusterexpose_proxy_route_connections_total", "counter", "Backend connections opened per route (for HTTP routes, kept and reused across requests).", r => r.Total);
+        Each(text, routes, "route", "clusterexpose_proxy_route_connections_active", "gauge", "Backend connections open per route now.", r => r.Active);
+        Each(text, routes, "route", "clusterexpose_proxy_route_http_requests_total", "counter", "HTTP requests routed per route; each request of a keep-alive connection counts.", r => r.Requests);
         Each(text, routes, "route", "clusterexpose_proxy_route_received_bytes_total", "counter", "Bytes from clients per route.", r => r.FromClients);
         Each(text, routes, "route", "clusterexpose_proxy_route_sent_bytes_total", "counter", "Bytes to clients per route.", r => r.ToClients);
         Each(text, routes, "route", "clusterexpose_proxy_route_backend_connect_failures_total", "counter", "Backend connects that were refused or timed out, per route.", r => r.BackendFailures);

@@ -14,7 +14,7 @@ namespace ClusterExpose.Engine.Proxy;
 /// already read, then relay both ways until both sides are done. Every failure before the backend
 /// is reached closes the client (with a TLS alert or an HTTP status where one fits) and is counted.
 /// </summary>
-internal sealed class ProxyConnection : IRelayObserver
+internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
 {
     /// <summary>How long the relay must be quiet before its posted reads give their buffers back.</summary>
     private const long QuietAfterMs = 1000;
@@ -23,9 +23,10 @@ internal sealed class ProxyConnection : IRelayObserver
     private readonly ProxyListener listener;
     private readonly Socket client;
     private readonly IPEndPoint? clientEndPoint;
-    private readonly long handshakeDeadline;
     private readonly FirstBytesReader firstBytes;
+    private long handshakeDeadline;
     private Socket? backend;
+    private HttpSession? http;
     private RouteCounters? routeCounters;
     private int state;
     private long lastActivity;
@@ -33,6 +34,16 @@ internal sealed class ProxyConnection : IRelayObserver
     private int aborted;
     private int runningPumps;
     private CancellationTokenSource? activity;
+
+    // What the access log says of the connection (kept whether or not it is on: a few stores and adds).
+    private readonly long openedAt = Stopwatch.GetTimestamp();
+    private string? routedName;
+    private string? routeName;
+    private string? targetName;
+    private long bytesFromClient;
+    private long bytesToClient;
+    private string? ending;
+    private bool loggedPerRequest;
 
     public ProxyConnection(SniProxyServer server, ProxyListener listener, Socket client)
     {
@@ -53,12 +64,15 @@ internal sealed class ProxyConnection : IRelayObserver
     {
         switch (State)
         {
-            case ConnectionState.Reading when now > handshakeDeadline && Interlocked.Exchange(ref expired, 1) == 0:
+            case ConnectionState.Reading when now > Volatile.Read(ref handshakeDeadline) && Interlocked.Exchange(ref expired, 1) == 0:
                 // Wakes the pending read with EOF; the reader sees the flag and answers as a timeout.
                 TryShutdown(client, SocketShutdown.Receive);
                 break;
+            case ConnectionState.Waiting when now - Volatile.Read(ref lastActivity) > (long)server.Options.KeepAliveTimeout.TotalMilliseconds:
+                Drain();
+                break;
             case ConnectionState.Relaying when now - Volatile.Read(ref lastActivity) > (long)server.Options.IdleTimeout.TotalMilliseconds:
-                Abort();
+                Abort("timeout");
                 break;
             case ConnectionState.Relaying when now - Volatile.Read(ref lastActivity) > QuietAfterMs && Volatile.Read(ref activity) is not null:
                 Interlocked.Exchange(ref activity, null)?.Cancel();
@@ -79,13 +93,53 @@ internal sealed class ProxyConnection : IRelayObserver
 
         Reset(client);
         client.Dispose();
-        Socket? other = Volatile.Read(ref backend);
-        if (other is not null)
+        ResetAndDispose(Volatile.Read(ref backend));
+        Volatile.Read(ref http)?.Abort();
+    }
+
+    /// <summary>Ends the connection now, and says why in the access log (timeout, drained).</summary>
+    public void Abort(string why)
+    {
+        Interlocked.CompareExchange(ref ending, why, null);
+        Abort();
+    }
+
+    /// <summary>
+    /// The proxy is stopping: a keep-alive connection waiting for its next request ends now (a
+    /// request in flight finishes first, and the session then closes).
+    /// </summary>
+    public void Drain()
+    {
+        if (State == ConnectionState.Waiting && Interlocked.Exchange(ref expired, 1) == 0)
         {
-            Reset(other);
-            other.Dispose();
+            TryShutdown(client, SocketShutdown.Receive);
         }
     }
+
+    /// <summary>
+    /// Moves an HTTP session's connection to another state: Reading starts a new head deadline,
+    /// Waiting starts the keep-alive timeout. False when the proxy is stopping and a waiting
+    /// connection should end instead.
+    /// </summary>
+    internal bool Enter(ConnectionState next)
+    {
+        if (next == ConnectionState.Reading)
+        {
+            Volatile.Write(ref handshakeDeadline, Environment.TickCount64 + (long)server.Options.HandshakeTimeout.TotalMilliseconds);
+        }
+
+        Volatile.Write(ref lastActivity, Environment.TickCount64);
+        State = next;
+        return next != ConnectionState.Waiting || server.State == SniProxyState.Running;
+    }
+
+    /// <summary>The sweep ended a wait or a read (deadline, keep-alive timeout, drain).</summary>
+    internal bool Expired => Volatile.Read(ref expired) != 0;
+
+    /// <summary>Bytes moved: the idle and keep-alive clocks start again.</summary>
+    internal void Touch() => Volatile.Write(ref lastActivity, Environment.TickCount64);
+
+    internal IPEndPoint? ClientEndPoint => clientEndPoint;
 
     private bool Aborted => Volatile.Read(ref aborted) != 0;
 
@@ -108,7 +162,7 @@ internal sealed class ProxyConnection : IRelayObserver
         bool relaying = false;
         try
         {
-            long accepted = Stopwatch.GetTimestamp();
+            long accepted = openedAt;
             int peekedLength = 0;
             RouteQuery query;
             int limit = firstBytes.Limit(server.Options);
@@ -143,6 +197,34 @@ internal sealed class ProxyConnection : IRelayObserver
                 listener.Counters.Peeked(Stopwatch.GetTimestamp() - accepted);
             }
 
+            routedName = query.ServerName;
+
+            if (firstBytes.RoutesEveryRequest)
+            {
+                // HTTP: each request on the connection is routed by its own Host (and logged on its own); the session takes the buffer.
+                loggedPerRequest = true;
+                var session = new HttpSession(server, this, listener, client);
+                Volatile.Write(ref http, session);
+                if (Aborted)
+                {
+                    session.Abort();
+                }
+
+                byte[] head = peeked!;
+                peeked = null;
+                HttpTunnel? tunnel = await session.RunAsync(head, peekedLength).ConfigureAwait(false);
+                if (tunnel is HttpTunnel upgraded)
+                {
+                    // The tunnel is a connection of its own in the access log, from the upgrade on.
+                    (loggedPerRequest, routedName, routeName, targetName) = (false, upgraded.Host, upgraded.Route, upgraded.Target);
+                    Volatile.Write(ref backend, upgraded.Backend);
+                    routeCounters = upgraded.Counters;
+                    relaying = StartRelay(upgraded.Backend);
+                }
+
+                return;
+            }
+
             RouteSelection selection = server.Routes.Table.Select(listener.Spec.EntryPoint, query, firstBytes.Tls);
             if (selection.Router?.Definition.Backend is not RouteBackend target || selection.Conditional)
             {
@@ -152,6 +234,7 @@ internal sealed class ProxyConnection : IRelayObserver
 
             string router = selection.Router.Name;
             RouteCounters counters = server.Counters.Route(router);
+            routeName = router;
             State = ConnectionState.Connecting;
             long connecting = Stopwatch.GetTimestamp();
             RejectionReason? failure = await ConnectAsync(target).ConfigureAwait(false);
@@ -172,6 +255,7 @@ internal sealed class ProxyConnection : IRelayObserver
             ProxyLog.ConnectionRouted(server.Logger, clientEndPoint, router, target.ToString());
             counters.Opened();
             routeCounters = counters;
+            targetName = (backend?.RemoteEndPoint as IPEndPoint)?.ToString();
             bool opened = await SendOpeningAsync(backend!, target, peeked, peekedLength, counters).ConfigureAwait(false);
 
             // The hello or request head has gone on: its buffer goes back now, not when the
@@ -205,6 +289,22 @@ internal sealed class ProxyConnection : IRelayObserver
 
     private void Close()
     {
+        if (server.Options.AccessLog && !loggedPerRequest)
+        {
+            new AccessRecord
+            {
+                Client = clientEndPoint,
+                Listener = listener.Endpoint,
+                Name = routedName ?? string.Empty,
+                Route = routeName ?? string.Empty,
+                Target = targetName ?? string.Empty,
+                BytesFromClient = Interlocked.Read(ref bytesFromClient),
+                BytesToClient = Interlocked.Read(ref bytesToClient),
+                DurationMs = Stopwatch.GetElapsedTime(openedAt).TotalMilliseconds,
+                Ending = Volatile.Read(ref ending) ?? "closed",
+            }.WriteTo(server.Logger);
+        }
+
         routeCounters?.Closed();
         backend?.Dispose();
         client.Dispose();
@@ -250,46 +350,20 @@ internal sealed class ProxyConnection : IRelayObserver
     /// <summary>Connects to one of the route's targets; null on success (the socket is in <see cref="backend"/>), else why not.</summary>
     private async Task<RejectionReason?> ConnectAsync(RouteBackend target)
     {
-        RejectionReason failure = RejectionReason.BackendUnavailable;
-        int start = target.Targets.Count > 1 ? (int)((uint)Environment.TickCount % (uint)target.Targets.Count) : 0;
-        for (int i = 0; i < target.Targets.Count && !Aborted; i++)
-        {
-            IPEndPoint endpoint = target.Targets[(start + i) % target.Targets.Count];
-            var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            Volatile.Write(ref backend, socket);
-            using var deadline = new CancellationTokenSource(server.Options.ConnectTimeout);
-            try
-            {
-                await socket.ConnectAsync(endpoint, deadline.Token).ConfigureAwait(false);
-                if (!Aborted)
-                {
-                    return null;
-                }
-            }
-            catch (OperationCanceledException)
-            {
-                failure = RejectionReason.BackendTimeout;
-            }
-            catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
-            {
-            }
-
-            Volatile.Write(ref backend, null);
-            socket.Dispose();
-        }
-
-        return failure;
+        (Socket? socket, RejectionReason failure) = await BackendDialer.ConnectAsync(target, server.Options.ConnectTimeout, this).ConfigureAwait(false);
+        return socket is null ? failure : null;
     }
+
+    bool IBackendHolder.Aborted => Aborted;
+
+    void IBackendHolder.Dialing(Socket? socket) => Volatile.Write(ref backend, socket);
 
     /// <summary>Sends the backend the PROXY header the route asks for and the bytes read to route; false when the backend failed.</summary>
     private async Task<bool> SendOpeningAsync(Socket backendSocket, RouteBackend target, byte[]? peeked, int peekedLength, RouteCounters counters)
     {
-        if (target.ProxyProtocol != ProxyProtocolVersion.None && clientEndPoint is not null && client.LocalEndPoint is IPEndPoint local)
+        if (!await BackendDialer.SendProxyHeaderAsync(backendSocket, target, client).ConfigureAwait(false))
         {
-            if (!await SocketPump.SendAllAsync(backendSocket, ProxyProtocolHeader.Build(target.ProxyProtocol, clientEndPoint, local), CancellationToken.None).ConfigureAwait(false))
-            {
-                return false;
-            }
+            return false;
         }
 
         if (peekedLength > 0)
@@ -299,6 +373,7 @@ internal sealed class ProxyConnection : IRelayObserver
                 return false;
             }
 
+            bytesFromClient += peekedLength;
             counters.AddFromClient(peekedLength);
         }
 
@@ -335,10 +410,12 @@ internal sealed class ProxyConnection : IRelayObserver
     {
         if (fromClient)
         {
+            bytesFromClient += bytes;
             routeCounters!.AddFromClient(bytes);
         }
         else
         {
+            bytesToClient += bytes;
             routeCounters!.AddToClient(bytes);
         }
 
@@ -373,6 +450,7 @@ internal sealed class ProxyConnection : IRelayObserver
         if (outcome != PumpOutcome.SourceClosed)
         {
             // A reset or a failed write: end the other direction too, abortively (each peer sees a reset).
+            Interlocked.CompareExchange(ref ending, "reset", null);
             Abort();
         }
 
@@ -404,11 +482,21 @@ internal sealed class ProxyConnection : IRelayObserver
 
     private void Count(RejectionReason reason)
     {
+        Interlocked.CompareExchange(ref ending, "rejected:" + reason, null);
         server.Counters.Rejected(reason);
         ProxyLog.ConnectionRejected(server.Logger, reason, clientEndPoint, listener.Endpoint);
     }
 
-    private static void TryShutdown(Socket socket, SocketShutdown how)
+    internal static void ResetAndDispose(Socket? socket)
+    {
+        if (socket is not null)
+        {
+            Reset(socket);
+            socket.Dispose();
+        }
+    }
+
+    internal static void TryShutdown(Socket socket, SocketShutdown how)
     {
         try
         {
@@ -431,10 +519,11 @@ internal sealed class ProxyConnection : IRelayObserver
     }
 }
 
-/// <summary>Where a connection is: reading what it routes by, connecting to the backend, or relaying.</summary>
+/// <summary>Where a connection is: reading what it routes by, connecting to the backend, relaying, or (HTTP) waiting for the next request.</summary>
 internal enum ConnectionState
 {
     Reading,
     Connecting,
     Relaying,
+    Waiting,
 }

@@ -73,6 +73,7 @@ internal sealed class RouteCounters
     private long fromClients;
     private long toClients;
     private long backendFailures;
+    private long requests;
 
     public long Active => Interlocked.Read(ref active);
 
@@ -83,6 +84,11 @@ internal sealed class RouteCounters
     public long ToClients => Interlocked.Read(ref toClients);
 
     public long BackendFailures => Interlocked.Read(ref backendFailures);
+
+    /// <summary>HTTP requests routed by this router (each request of a keep-alive connection counts).</summary>
+    public long Requests => Interlocked.Read(ref requests);
+
+    public void Requested() => Interlocked.Increment(ref requests);
 
     public void Opened()
     {

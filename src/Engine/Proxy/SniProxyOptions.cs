@@ -13,6 +13,9 @@ public sealed class SniProxyOptions
     /// <summary>The Traefik version that reads routes files and clusters; null: what the sources say (v2 only when all say v2).</summary>
     public ClusterExpose.TraefikVersion? TraefikVersion { get; set; }
 
+    /// <summary>Log a line per finished connection (TLS, TCP) and per finished HTTP request.</summary>
+    public bool AccessLog { get; set; }
+
     /// <summary>Where to serve /metrics, /healthz and /readyz; null: not served.</summary>
     public IPEndPoint? MetricsEndpoint { get; set; }
 
@@ -38,6 +41,9 @@ public sealed class SniProxyOptions
 
     /// <summary>A connection with no bytes either way for this long is closed.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How long an HTTP connection may wait for its next request (Traefik's entry point idleTimeout default).</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(180);
 
     public int MaxConnections { get; set; } = 10_000;
 
@@ -73,7 +79,7 @@ public sealed class SniProxyOptions
             return "connection limits must be at least 1.";
         }
 
-        if (HandshakeTimeout <= TimeSpan.Zero || ConnectTimeout <= TimeSpan.Zero || IdleTimeout <= TimeSpan.Zero)
+        if (HandshakeTimeout <= TimeSpan.Zero || ConnectTimeout <= TimeSpan.Zero || IdleTimeout <= TimeSpan.Zero || KeepAliveTimeout <= TimeSpan.Zero)
         {
             return "timeouts must be positive.";
         }

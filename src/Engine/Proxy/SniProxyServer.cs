@@ -191,6 +191,13 @@ public sealed class SniProxyServer
 
         await Task.WhenAll(all.Select(l => l.StopAsync())).ConfigureAwait(false);
         ProxyLog.DrainStarted(Logger, connections.Count, drain);
+
+        // HTTP connections waiting for a next request have nothing to finish: they close now.
+        foreach (ProxyConnection connection in connections.Keys)
+        {
+            connection.Drain();
+        }
+
         DateTime deadline = DateTime.UtcNow + drain;
         while (!connections.IsEmpty && DateTime.UtcNow < deadline && !hurry.IsCancellationRequested)
         {
@@ -200,7 +207,7 @@ public sealed class SniProxyServer
         int reset = 0;
         foreach (ProxyConnection connection in connections.Keys)
         {
-            connection.Abort();
+            connection.Abort("drained");
             reset++;
         }
 
@@ -239,6 +246,7 @@ public sealed class SniProxyServer
                 BytesFromClients = c.FromClients,
                 BytesToClients = c.ToClients,
                 BackendFailures = c.BackendFailures,
+                Requests = c.Requests,
             };
         }).OrderBy(r => r.Router, StringComparer.Ordinal).ToList();
 

@@ -75,4 +75,44 @@ public sealed class HttpRequestHeadParserTests
         Assert.Equal(HttpHeadStatus.Complete, Parse("GET / HTTP/1.1\r\nHost: b\u00fccher.example\r\n\r\n", out HttpRequestHead? parsed));
         Assert.True(parsed!.HostUnroutable);
     }
+
+    [Theory]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\n\r\n", BodyFraming.None, 0L, false, true, false)]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", BodyFraming.None, 0L, false, true, false)]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\nContent-Length: 12\r\n\r\n", BodyFraming.Length, 12L, false, true, false)]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, Chunked\r\nExpect: 100-continue\r\n\r\n", BodyFraming.Chunked, 0L, true, true, false)]
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, close\r\n\r\n", BodyFraming.None, 0L, false, false, false)]
+    [InlineData("GET / HTTP/1.0\r\nHost: a\r\n\r\n", BodyFraming.None, 0L, false, false, false)]
+    [InlineData("GET / HTTP/1.0\r\nHost: a\r\nConnection: Keep-Alive\r\n\r\n", BodyFraming.None, 0L, false, true, false)]
+    [InlineData("GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", BodyFraming.None, 0L, false, true, true)]
+    [InlineData("GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n", BodyFraming.None, 0L, false, true, false)]
+    public void ReadsWhereTheBodyEndsAndWhatTheConnectionDoesNext(string head, BodyFraming framing, long length, bool expectContinue, bool keepAlive, bool upgrade)
+    {
+        Assert.Equal(HttpHeadStatus.Complete, Parse(head, out HttpRequestHead? parsed));
+        Assert.Equal(framing, parsed!.Framing);
+        Assert.Equal(length, parsed.ContentLength);
+        Assert.Equal(expectContinue, parsed.ExpectContinue);
+        Assert.Equal(keepAlive, parsed.KeepAlive);
+        Assert.Equal(upgrade, parsed.Upgrade);
+    }
+
+    [Theory]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", HttpHeadStatus.AmbiguousLength)]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", HttpHeadStatus.AmbiguousLength)]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n", HttpHeadStatus.BadContentLength)]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3\r\n\r\n", HttpHeadStatus.BadContentLength)]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", HttpHeadStatus.BadContentLength)]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x10\r\n\r\n", HttpHeadStatus.BadContentLength)]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n", HttpHeadStatus.BadContentLength)]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n\r\n", HttpHeadStatus.BadContentLength)]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", HttpHeadStatus.BadTransferEncoding)]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", HttpHeadStatus.BadTransferEncoding)]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", HttpHeadStatus.BadTransferEncoding)]
+    [InlineData("POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", HttpHeadStatus.BadTransferEncoding)]
+    [InlineData("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: \u000bchunked\r\n\r\n", HttpHeadStatus.Malformed)]
+    public void RefusesFramingTwoReadersCouldReadDifferently(string head, HttpHeadStatus expected)
+    {
+        Assert.Equal(expected, Parse(head, out HttpRequestHead? parsed));
+        Assert.Null(parsed);
+    }
 }

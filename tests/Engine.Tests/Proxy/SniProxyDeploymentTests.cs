@@ -41,6 +41,18 @@ public sealed class SniProxyDeploymentTests
         Assert.Contains("Start-SniProxy -Path /etc/clusterexpose/routes.yaml -Watch -Wait -DrainTimeoutSec 30 -MetricsPort 9180 -MetricsAddress 0.0.0.0", script);
         Assert.Equal("/readyz", container.Map("readinessProbe")!.Map("httpGet")!.Text("path"));
         Assert.Equal("metrics", container.Map("readinessProbe")!.Map("httpGet")!.Text("port"));
+        Assert.Contains("Import-Module /modules/ClusterExpose/ClusterExpose.psd1", script);
+        Assert.DoesNotContain("Install-PSResource", YamlText.Write(documents));
+
+        // The module comes from the init container's copy of the module image, into a volume the proxy reads.
+        YMap podSpec = reread[1].Map("spec")!.Map("template")!.Map("spec")!;
+        YMap init = (YMap)Assert.Single(podSpec.Sequence("initContainers")!);
+        Assert.Equal(SniProxyDeploymentOptions.DefaultModuleImage, init.Text("image"));
+        Assert.Equal(new[] { "cp", "-R", "/clusterexpose/ClusterExpose", "/modules/" }, init.Sequence("command")!.Cast<YScalar>().Select(c => c.Value));
+        Assert.Contains(podSpec.Sequence("volumes")!.Cast<YMap>(), v => v.Text("name") == "modules" && v.Map("emptyDir") is not null);
+        Assert.Contains(container.Sequence("volumeMounts")!.Cast<YMap>(), m => m.Text("name") == "modules" && m.Text("mountPath") == "/modules" && m.Text("readOnly") == "true");
+        Assert.Matches(@"^clusterexpose-module:\d+\.\d+\.\d+$", SniProxyDeploymentOptions.DefaultModuleImage);
+
         YMap template = reread[1].Map("spec")!.Map("template")!;
         Assert.Equal("true", template.Map("metadata")!.Map("annotations")!.Text("prometheus.io/scrape"));
         Assert.Equal("40", template.Map("spec")!.Text("terminationGracePeriodSeconds"));
@@ -51,6 +63,8 @@ public sealed class SniProxyDeploymentTests
     {
         SniProxyDeploymentBuilder.Build(Scenario(), new SniProxyDeploymentOptions { Name = "Bad_Name" }, out IReadOnlyList<ExposeProblem> nameErrors);
         Assert.Equal("InvalidName", Assert.Single(nameErrors).ErrorId);
+        SniProxyDeploymentBuilder.Build(Scenario(), new SniProxyDeploymentOptions { ModuleImage = "my image" }, out IReadOnlyList<ExposeProblem> imageErrors);
+        Assert.Equal("InvalidName", Assert.Single(imageErrors).ErrorId);
 
         var loopback = new IExposeResource[] { ExposeFactory.CreateHost("k65", new[] { "kl.example.top" }, false, new[] { "127.0.0.1" }).Value! };
         Assert.Empty(SniProxyDeploymentBuilder.Build(loopback, new SniProxyDeploymentOptions(), out IReadOnlyList<ExposeProblem> addressErrors));
