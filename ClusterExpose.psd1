@@ -19,6 +19,7 @@
         'Export-ExposeManifest'
         'Import-ExposeManifest'
         'Test-SniRoute'
+        'Test-Exposure'
         'Convert-TraefikRule'
         'Start-SniProxy'
         'Get-SniProxy'

@@ -47,7 +47,7 @@ $version = $manifest.ModuleVersion
 # The staged module is made of exactly these files; a missing one fails the build rather than
 # shipping a module that breaks at import.
 $facadeFiles = @('ClusterExpose.dll', 'ClusterExpose.Model.dll')
-$engineFiles = @('ClusterExpose.Engine.dll', 'YamlDotNet.dll', 'KubernetesClient.dll', 'Fractions.dll', 'Microsoft.Extensions.Logging.Abstractions.dll', 'Microsoft.Extensions.DependencyInjection.Abstractions.dll')
+$engineFiles = @('ClusterExpose.Engine.dll', 'YamlDotNet.dll', 'KubernetesClient.dll', 'Fractions.dll', 'Microsoft.Extensions.Logging.Abstractions.dll', 'Microsoft.Extensions.DependencyInjection.Abstractions.dll', 'DnsClient.dll')
 
 function Invoke-DotNet {
     & dotnet @args

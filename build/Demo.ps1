@@ -85,7 +85,7 @@ public sealed class DemoBackend
             san.AddDnsName(dnsName);
             san.AddDnsName("*." + dnsName);
             request.CertificateExtensions.Add(san.Build());
-            using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            using var created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(90));
             certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
         }
         listener.Start();
@@ -93,6 +93,8 @@ public sealed class DemoBackend
     }
     public int Port => ((IPEndPoint)listener.LocalEndpoint).Port;
     public void Stop() => listener.Stop();
+    // The demo's certificate as a PEM file: the root Test-Exposure is told to trust.
+    public void SaveCertificate(string path) => System.IO.File.WriteAllText(path, certificate.ExportCertificatePem());
     private async Task Loop()
     {
         while (true)
@@ -145,6 +147,33 @@ public sealed class DemoBackend
         return response.Substring(response.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4);
     }
 }
+// A DNS server on 127.0.0.1 for the demo's names: every name under example.top is 127.0.0.1 (A), and has no AAAA.
+public sealed class DemoDns
+{
+    private readonly UdpClient socket = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+    public DemoDns() { _ = Loop(); }
+    public string Endpoint => ((IPEndPoint)socket.Client.LocalEndPoint).ToString();
+    public void Stop() => socket.Dispose();
+    private async Task Loop()
+    {
+        while (true)
+        {
+            UdpReceiveResult received;
+            try { received = await socket.ReceiveAsync(); } catch { return; }
+            byte[] q = received.Buffer;
+            int at = 12;
+            while (at < q.Length && q[at] != 0) { at += q[at] + 1; }
+            if (at + 4 >= q.Length) { continue; }
+            int type = (q[at + 1] << 8) | q[at + 2];
+            bool answer = type == 1;
+            var r = new System.Collections.Generic.List<byte>();
+            r.AddRange(new[] { q[0], q[1], (byte)0x84, (byte)0x00, (byte)0, (byte)1, (byte)0, (byte)(answer ? 1 : 0), (byte)0, (byte)0, (byte)0, (byte)0 });
+            for (int i = 12; i < at + 5; i++) { r.Add(q[i]); }
+            if (answer) { r.AddRange(new byte[] { 0xC0, 0x0C, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1 }); }
+            try { await socket.SendAsync(r.ToArray(), r.Count, received.RemoteEndPoint); } catch { return; }
+        }
+    }
+}
 '@
 
 Write-Host "`nThe proxy at work on 127.0.0.1 (Start-SniProxy, no Traefik):" -ForegroundColor Cyan
@@ -171,6 +200,19 @@ try {
         throw 'A connection through the proxy did not reach the backend its name routes to.'
     }
     Get-SniProxy -Id $proxy.Id | Select-Object -ExpandProperty Routes | Format-Table Router, Backend, TotalConnections, BytesFromClients, BytesToClients | Out-String | Write-Host
+
+    # From the outside, hop by hop, as a user checks a published site: DNS (a DNS server of the demo's
+    # own), the routes, the certificate each name gets (the demo's certificates are the trusted roots)
+    # and the ACME HTTP-01 path, all through the proxy above.
+    Write-Host 'Test-Exposure against the proxy (DNS, route, certificate, HTTP-01 path):' -ForegroundColor Cyan
+    $dns = [DemoDns]::new()
+    $roots = foreach ($backend in $homeTls, $nasTls) { $file = Join-Path $OutputDirectory "demo-root-$($backend.Port).pem"; $backend.SaveCertificate($file); $file }
+    $checks = $routes | Test-Exposure -PublicAddress 127.0.0.1 -HttpsPort $httpsPort -HttpPort $httpPort -DnsServer $dns.Endpoint -TrustedRootPath $roots -TimeoutSec 5
+    $checks | Format-Table | Out-String | Write-Host
+    $dns.Stop()
+    if (@($checks | Where-Object Status -NE Ok).Count -gt 0) {
+        throw "Test-Exposure found a broken hop: $(($checks | Where-Object Status -NE Ok | ForEach-Object { "$($_.Name) $($_.Protocol): $($_.Findings -join '; ')" }) -join ' | ')"
+    }
 }
 finally {
     if ($proxy) { $null = Stop-SniProxy -Id $proxy.Id -DrainTimeoutSec 1 }

@@ -21,6 +21,11 @@ public sealed class UpdateSniProxyCommand : SniProxyRoutesCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    /// <summary>-WhatIf given, or $WhatIfPreference set: a set that does not build is said, not recorded as a rejected reload.</summary>
+    private bool WhatIfRequested => MyInvocation.BoundParameters.TryGetValue("WhatIf", out object? value)
+        ? value is SwitchParameter given && given.IsPresent
+        : LanguagePrimitives.IsTrue(SessionState.PSVariable.GetValue("WhatIfPreference"));
+
     protected override void EndProcessing()
     {
         if (InputRejected)
@@ -30,7 +35,7 @@ public sealed class UpdateSniProxyCommand : SniProxyRoutesCmdlet
 
         try
         {
-            ProxyRouteSet? routes = SniProxyHost.Prepare(Id, RouteSource(), out IReadOnlyList<ExposeProblem> loadErrors);
+            ProxyRouteSet? routes = SniProxyHost.Prepare(Id, RouteSource(), out IReadOnlyList<ExposeProblem> loadErrors, recordRejection: !WhatIfRequested);
             if (routes is null)
             {
                 WriteErrors(loadErrors);

@@ -122,3 +122,13 @@ public enum SniProxyRendering
     /// <summary>The routes file the DaemonSet's ConfigMap holds, for the systemd unit or Start-SniProxy -Path.</summary>
     RoutesFile,
 }
+
+/// <summary>Which cluster ConvertTo-ExposeManifest renders for.</summary>
+public enum ManifestSide
+{
+    /// <summary>The cloud cluster: the routes, Services and endpoints that forward to the private side.</summary>
+    Cloud,
+
+    /// <summary>The private cluster: what its Traefik needs to accept what the cloud side sends (trusted forwarders, PROXY protocol).</summary>
+    Private,
+}

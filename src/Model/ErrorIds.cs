@@ -43,6 +43,8 @@ public static class ErrorIds
     public const string InvalidListenAddress = "InvalidListenAddress";
     public const string WatchNeedsOneFile = "WatchNeedsOneFile";
     public const string InvalidClientIP = "InvalidClientIP";
+    public const string InvalidTrustedAddress = "InvalidTrustedAddress";
+    public const string TrustedAddressMissing = "TrustedAddressMissing";
 
     // Manifests
     public const string ManifestSyntaxError = "ManifestSyntaxError";
@@ -74,6 +76,8 @@ public static class ErrorIds
     public const string ProbeTlsFailed = "ProbeTlsFailed";
     public const string ProbeNotHttp = "ProbeNotHttp";
     public const string ProbeNetworkError = "ProbeNetworkError";
+    public const string PublicAddressUnresolved = "PublicAddressUnresolved";
+    public const string InvalidDnsServer = "InvalidDnsServer";
 
     // The cluster
     public const string KubeConfigNotFound = "KubeConfigNotFound";

@@ -45,5 +45,14 @@ public sealed class SniProbeResult
     /// <summary>The Location header of a redirect.</summary>
     public string? RedirectLocation { get; init; }
 
+    /// <summary>The Server header of an HTTP answer, when it has one.</summary>
+    public string? ServerHeader { get; init; }
+
+    /// <summary>The Content-Type header of an HTTP answer, when it has one.</summary>
+    public string? ContentType { get; init; }
+
+    /// <summary>The first bytes (at most 256) of an HTTP answer's body, as Latin-1 text.</summary>
+    public string? BodyStart { get; init; }
+
     public override string ToString() => $"{Hostname} @ {Server}:{Port} ({Mode})";
 }

@@ -78,6 +78,7 @@ Describe 'Pipeline input a cmdlet cannot use' {
             'Get-SniProxy'               = { param($in) $in | Get-SniProxy }
             'Test-SniRoute'              = { param($in) $in | Test-SniRoute -Hostname a.example.top }
             'Test-SniRoute -Lint'        = { param($in) $in | Test-SniRoute -Lint }
+            'Test-Exposure'              = { param($in) $in | Test-Exposure -PublicAddress 127.0.0.1 }
             'Convert-TraefikRule'        = { param($in) $in | Convert-TraefikRule }
             'New-ExposedHost'            = { param($in) $in | New-ExposedHost k65 kl.example.top 10.21.22.65 }
         }
@@ -96,7 +97,7 @@ Describe 'Pipeline input a cmdlet cannot use' {
     It '<Command> with <Case> input: <Id>' -ForEach @(
         foreach ($case in 'null', 'string', 'date') {
             $object = @{ null = 'NullInputObject'; string = 'UnsupportedInputObject'; date = 'UnsupportedInputObject' }[$case]
-            foreach ($name in 'Add-TcpForward', 'ConvertTo-ExposeManifest', 'ConvertTo-SniProxyManifest', 'Export-ExposeManifest', 'Publish-ExposeResource', 'Start-SniProxy', 'Update-SniProxy', 'Test-SniRoute', 'Test-SniRoute -Lint') {
+            foreach ($name in 'Add-TcpForward', 'ConvertTo-ExposeManifest', 'ConvertTo-SniProxyManifest', 'Export-ExposeManifest', 'Publish-ExposeResource', 'Start-SniProxy', 'Update-SniProxy', 'Test-SniRoute', 'Test-SniRoute -Lint', 'Test-Exposure') {
                 @{ Command = $name; Case = $case; Id = $object; Category = 'InvalidArgument' }
             }
             foreach ($name in 'Remove-ExposedHost', 'Remove-TcpForward') {
@@ -108,7 +109,7 @@ Describe 'Pipeline input a cmdlet cannot use' {
             @{ Command = 'Convert-TraefikRule'; Case = $case; Id = 'InvalidRule'; Category = 'InvalidArgument' }
             @{ Command = 'Import-ExposeManifest'; Case = $case; Id = $(if ($case -eq 'null') { 'NullInputObject' } else { 'FileNotFound' }); Category = $(if ($case -eq 'null') { 'InvalidArgument' } else { 'ObjectNotFound' }) }
         }
-        foreach ($name in 'ConvertTo-ExposeManifest', 'Export-ExposeManifest', 'Publish-ExposeResource') {
+        foreach ($name in 'ConvertTo-ExposeManifest', 'Export-ExposeManifest', 'Publish-ExposeResource', 'Test-Exposure') {
             @{ Command = $name; Case = 'empty'; Id = 'NoInputObject'; Category = 'InvalidArgument' }
         }
         foreach ($name in 'ConvertTo-SniProxyManifest', 'Start-SniProxy') {

@@ -165,6 +165,7 @@ Import-Module ClusterExpose
             'ClusterExpose.Model.dll'
             'ClusterExpose.psd1'
             'dependencies/ClusterExpose.Engine.dll'
+            'dependencies/DnsClient.dll'
             'dependencies/Fractions.dll'
             'dependencies/KubernetesClient.dll'
             'dependencies/Microsoft.Extensions.DependencyInjection.Abstractions.dll'

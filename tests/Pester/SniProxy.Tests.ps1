@@ -82,6 +82,15 @@ Describe 'The lifecycle' {
         (Get-SniProxy -Id $proxy.Id).RouteCount | Should -Be 2
         (Get-SniProxy -Id $proxy.Id).RecentEvents -join "`n" | Should -Match 'ReloadRejected'
     }
+
+    It 'says with -WhatIf that an update does not build, without recording a rejected reload' {
+        $proxy = New-ExposedHost k65 kl.example.top 127.0.0.1 | Start-SniProxy -ListenAddress 127.0.0.1 -HttpPort 0 -HttpsPort 0
+        $null = Update-SniProxy -Id $proxy.Id -InputObject @() -WhatIf -ErrorAction SilentlyContinue -ErrorVariable err
+        $err[0].FullyQualifiedErrorId | Should -Be 'NoProxyRoutes,ClusterExpose.Commands.UpdateSniProxyCommand'
+        (Get-SniProxy -Id $proxy.Id).RecentEvents -join "`n" | Should -Not -Match 'ReloadRejected'
+        $null = Update-SniProxy -Id $proxy.Id -InputObject @() -ErrorAction SilentlyContinue
+        (Get-SniProxy -Id $proxy.Id).RecentEvents -join "`n" | Should -Match 'ReloadRejected'
+    }
 }
 
 Describe 'Serving the routes of a cluster' {

@@ -11,7 +11,7 @@ using ClusterExpose.Engine.Routing;
 namespace ClusterExpose.Commands.Completion;
 
 /// <summary>
-/// Completes -Hostname and -EntryPoint of Test-SniRoute from the routes the command line already
+/// Completes -Hostname and -EntryPoint of Test-SniRoute (and -Hostname of Test-Exposure) from the routes the command line already
 /// names: the files of -Path and the objects of -InputObject (when given as a variable).
 /// </summary>
 public sealed class RouteArgumentCompleter : IArgumentCompleter

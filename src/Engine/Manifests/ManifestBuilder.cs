@@ -65,7 +65,7 @@ public sealed class ManifestBuilder
                 TcpForward forward => forward.TargetAddress,
                 _ => Array.Empty<string>(),
             };
-            foreach (string address in options.ForLocalForwarding ? Array.Empty<string>() : addresses)
+            foreach (string address in options.ForLocalForwarding || options.ForRoutingOnly ? Array.Empty<string>() : addresses)
             {
                 string? rejection = AddressRules.KubernetesEndpointRejection(address);
                 if (rejection is not null)

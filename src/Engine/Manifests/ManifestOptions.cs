@@ -36,6 +36,12 @@ public sealed class ManifestOptions
     public bool ForLocalForwarding { get; set; }
 
     /// <summary>
+    /// The objects are rendered only to decide where names go (Test-SniRoute, Test-Exposure): which
+    /// addresses the Services point at does not change that, so they are not checked.
+    /// </summary>
+    public bool ForRoutingOnly { get; set; }
+
+    /// <summary>
     /// The objects are the routes file of a Start-SniProxy Deployment, which Traefik never reads:
     /// a forward may use any entry point name and public port there, even one of Traefik's own.
     /// </summary>

@@ -28,7 +28,11 @@ public static class EndpointProbe
 
     private static readonly Regex AlertPattern = new("(?:tlsv1|tlsv13|sslv3)(?: alert)? ([a-z ]+?)(?:\\s*$|[:)\\]]|\\s*\\(|, )", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Multiline);
 
-    public static async Task<SniProbeResult> ProbeTlsAsync(string hostname, string server, int port, IReadOnlyList<string> alpn, TimeSpan timeout, CancellationToken cancellation)
+    public static Task<SniProbeResult> ProbeTlsAsync(string hostname, string server, int port, IReadOnlyList<string> alpn, TimeSpan timeout, CancellationToken cancellation) =>
+        ProbeTlsAsync(hostname, server, port, alpn, null, timeout, cancellation);
+
+    /// <param name="extraRoots">Root certificates trusted besides the system's (a home lab's own CA); null trusts only the system's.</param>
+    public static async Task<SniProbeResult> ProbeTlsAsync(string hostname, string server, int port, IReadOnlyList<string> alpn, X509Certificate2Collection? extraRoots, TimeSpan timeout, CancellationToken cancellation)
     {
         using var deadline = Deadline(timeout, cancellation);
         var (client, remote, connectMs) = await ConnectAsync(server, port, timeout, deadline.Token).ConfigureAwait(false);
@@ -36,9 +40,11 @@ public static class EndpointProbe
         {
             bool trusted = false;
             var received = new FirstBytesStream(client.GetStream());
-            using var stream = new SslStream(received, leaveInnerStreamOpen: false, (_, _, _, errors) =>
+            using var stream = new SslStream(received, leaveInnerStreamOpen: false, (_, certificate, chain, errors) =>
             {
-                trusted = errors == SslPolicyErrors.None;
+                // Trusted means the chain: whether the name is covered is reported on its own.
+                trusted = (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None
+                    || (extraRoots is { Count: > 0 } && certificate is not null && ChainsTo(certificate, chain, extraRoots));
                 return true;
             });
             var options = new SslClientAuthenticationOptions
@@ -89,7 +95,11 @@ public static class EndpointProbe
         }
     }
 
-    public static async Task<SniProbeResult> ProbeHttpAsync(string hostname, string server, int port, TimeSpan timeout, CancellationToken cancellation)
+    public static Task<SniProbeResult> ProbeHttpAsync(string hostname, string server, int port, TimeSpan timeout, CancellationToken cancellation) =>
+        ProbeHttpAsync(hostname, server, port, "/", timeout, cancellation);
+
+    /// <summary>An HTTP/1.1 GET of <paramref name="path"/> with the name as Host: the status, the headers that tell servers apart, and the body's first bytes.</summary>
+    public static async Task<SniProbeResult> ProbeHttpAsync(string hostname, string server, int port, string path, TimeSpan timeout, CancellationToken cancellation)
     {
         using var deadline = Deadline(timeout, cancellation);
         var (client, remote, connectMs) = await ConnectAsync(server, port, timeout, deadline.Token).ConfigureAwait(false);
@@ -97,12 +107,22 @@ public static class EndpointProbe
         {
             NetworkStream stream = client.GetStream();
             string head;
+            string body = string.Empty;
             var watch = Stopwatch.StartNew();
             try
             {
-                byte[] request = Encoding.ASCII.GetBytes($"GET / HTTP/1.1\r\nHost: {hostname}\r\nUser-Agent: ClusterExpose-Probe\r\nAccept: */*\r\nConnection: close\r\n\r\n");
+                byte[] request = Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {hostname}\r\nUser-Agent: ClusterExpose-Probe\r\nAccept: */*\r\nConnection: close\r\n\r\n");
                 await stream.WriteAsync(request, deadline.Token).ConfigureAwait(false);
                 head = await ReadHeadAsync(stream, deadline.Token).ConfigureAwait(false);
+                int end = head.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                if (end >= 0)
+                {
+                    body = head.Substring(end + 4);
+                    head = head.Substring(0, end + 4);
+                    Match length = Regex.Match(head, "^Content-Length:[ \\t]*(\\d{1,9})\\r?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Multiline);
+                    int wanted = length.Success ? Math.Min(256, int.Parse(length.Groups[1].Value, CultureInfo.InvariantCulture)) : 256;
+                    body = await ReadBodyStartAsync(stream, body, wanted, deadline.Token).ConfigureAwait(false);
+                }
             }
             catch (Exception exception) when (exception is not ClusterExposeException)
             {
@@ -116,7 +136,12 @@ public static class EndpointProbe
                     $"{server}:{port} did not answer with HTTP for Host '{hostname}' (first bytes: '{Printable(head)}').", hostname);
             }
 
-            Match location = Regex.Match(head, "^Location:[ \\t]*(.*?)\\r?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Multiline);
+            string? Header(string name)
+            {
+                Match found = Regex.Match(head, "^" + name + ":[ \\t]*(.*?)\\r?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase | RegexOptions.Multiline);
+                return found.Success ? found.Groups[1].Value : null;
+            }
+
             return new SniProbeResult
             {
                 Hostname = hostname,
@@ -127,7 +152,10 @@ public static class EndpointProbe
                 ConnectMs = connectMs,
                 HandshakeMs = watch.Elapsed.TotalMilliseconds,
                 StatusCode = int.Parse(status.Groups[1].Value, CultureInfo.InvariantCulture),
-                RedirectLocation = location.Success ? location.Groups[1].Value : null,
+                RedirectLocation = Header("Location"),
+                ServerHeader = Header("Server"),
+                ContentType = Header("Content-Type"),
+                BodyStart = body,
             };
         }
     }
@@ -162,6 +190,22 @@ public static class EndpointProbe
         }
 
         return false;
+    }
+
+    /// <summary>Whether the certificate chains to one of <paramref name="roots"/> (with the intermediates the server sent).</summary>
+    private static bool ChainsTo(X509Certificate certificate, X509Chain? sent, X509Certificate2Collection roots)
+    {
+        using var leaf = new X509Certificate2(certificate);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        foreach (X509ChainElement element in (IEnumerable<X509ChainElement>?)sent?.ChainElements ?? Array.Empty<X509ChainElement>())
+        {
+            chain.ChainPolicy.ExtraStore.Add(element.Certificate);
+        }
+
+        return chain.Build(leaf);
     }
 
     private static CancellationTokenSource Deadline(TimeSpan timeout, CancellationToken cancellation)
@@ -321,6 +365,32 @@ public static class EndpointProbe
         }
 
         return Encoding.Latin1.GetString(buffer, 0, filled);
+    }
+
+    /// <summary>Reads on until <paramref name="wanted"/> bytes of the body are in, the server closes, or the deadline; whatever came is kept.</summary>
+    private static async Task<string> ReadBodyStartAsync(Stream stream, string already, int wanted, CancellationToken token)
+    {
+        var text = new StringBuilder(already);
+        var buffer = new byte[Math.Max(wanted, 1)];
+        try
+        {
+            while (text.Length < wanted)
+            {
+                int read = await stream.ReadAsync(buffer.AsMemory(0, wanted - text.Length), token).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                text.Append(Encoding.Latin1.GetString(buffer, 0, read));
+            }
+        }
+        catch (Exception exception) when (exception is IOException or OperationCanceledException)
+        {
+            // The head is what the probe is about; a body cut short is still its start.
+        }
+
+        return text.Length > wanted ? text.ToString(0, wanted) : text.ToString();
     }
 
     private static IReadOnlyList<string> SubjectAlternativeNames(X509Certificate2 certificate)

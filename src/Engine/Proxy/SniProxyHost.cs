@@ -26,12 +26,16 @@ public static class SniProxyHost
     public static ProxyRouteSet? Prepare(RouteSource source, SniProxyOptions options, out IReadOnlyList<ExposeProblem> errors) =>
         ProxyRouteSet.Build(source, options, out errors);
 
-    /// <summary>Loads routes for a running proxy, with its options (ports, Traefik version); a set that does not build is logged as a rejected reload.</summary>
-    public static ProxyRouteSet? Prepare(int id, RouteSource source, out IReadOnlyList<ExposeProblem> errors)
+    /// <summary>
+    /// Loads routes for a running proxy, with its options (ports, Traefik version); a set that does not
+    /// build is logged as a rejected reload, unless <paramref name="recordRejection"/> is false (-WhatIf
+    /// only asks, and a question is not a reload).
+    /// </summary>
+    public static ProxyRouteSet? Prepare(int id, RouteSource source, out IReadOnlyList<ExposeProblem> errors, bool recordRejection = true)
     {
         Running running = Find(id);
         ProxyRouteSet? routes = ProxyRouteSet.Build(source, running.Options, out errors);
-        if (routes is null)
+        if (routes is null && recordRejection)
         {
             running.Server.RejectReload(string.Join(" ", errors.Select(e => e.Message)));
         }

@@ -133,7 +133,7 @@ public sealed class RouteSource
         // a LoadBalancer forward is a port forward all the same.
         IReadOnlyList<IExposeResource> models = serving ? Resources.Select(AsServed).ToList() : Resources;
         var reading = new RouterReading();
-        IReadOnlyList<TraefikRouteObject> modelRoutes = models.Count > 0 ? RouterReader.FromResources(models, reading, forLocalForwarding: serving) : Array.Empty<TraefikRouteObject>();
+        IReadOnlyList<TraefikRouteObject> modelRoutes = models.Count > 0 ? RouterReader.FromResources(models, reading, forLocalForwarding: serving, routingOnly: !serving) : Array.Empty<TraefikRouteObject>();
         TraefikVersion fileVersion = version ?? RouterReader.InferVersion(RouteObjects, serving ? Array.Empty<IExposeResource>() : Resources);
         RouterReader.ReadRouters(RouteObjects, fileVersion, reading);
         RouterReader.ReadRouters(modelRoutes, serving ? TraefikVersion.V3 : fileVersion, reading);

@@ -80,11 +80,11 @@ public static class RouterReader
     }
 
     /// <summary>Renders model objects with <see cref="ManifestBuilder"/> and finds the route objects in the result.</summary>
-    public static IReadOnlyList<TraefikRouteObject> FromResources(IReadOnlyList<IExposeResource> resources, RouterReading into, bool forLocalForwarding = false)
+    public static IReadOnlyList<TraefikRouteObject> FromResources(IReadOnlyList<IExposeResource> resources, RouterReading into, bool forLocalForwarding = false, bool routingOnly = false)
     {
         // Gateway API objects are checked as the Traefik routes Traefik's own provider would build from them.
         var asTraefik = resources.Select(AsTraefik).ToList();
-        IReadOnlyList<YDocument> documents = ManifestBuilder.Build(asTraefik, new ManifestOptions { ForLocalForwarding = forLocalForwarding }, out IReadOnlyList<ExposeProblem> errors);
+        IReadOnlyList<YDocument> documents = ManifestBuilder.Build(asTraefik, new ManifestOptions { ForLocalForwarding = forLocalForwarding, ForRoutingOnly = routingOnly }, out IReadOnlyList<ExposeProblem> errors);
         into.Errors.AddRange(errors);
         var found = new List<TraefikRouteObject>();
         foreach (YDocument document in documents)

@@ -124,4 +124,41 @@ public sealed class HttpFramingTests
         scanner = default;
         Assert.Equal(ChunkedStatus.Malformed, scanner.Advance(Encoding.Latin1.GetBytes("0\r\nX: " + new string('t', ChunkedScanner.MaxTrailerBytes)), out _));
     }
+
+    [Fact]
+    public void MutatedResponsesAndChunkedBodiesNeverThrowAndNeverClaimMoreThanTheyWereGiven()
+    {
+        // Mutations of a real response and a real chunked body: whatever comes back is a status, a
+        // whole head is no longer than the bytes given, and the scanner never takes more than it got.
+        byte[] response = Encoding.Latin1.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 12\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n");
+        byte[] body = Encoding.Latin1.GetBytes("5;a=b\r\nhello\r\n1A\r\nabcdefghijklmnopqrstuvwxyz\r\n0\r\nX-T: 1\r\n\r\n");
+        var random = new Random(11);
+        for (int round = 0; round < 20_000; round++)
+        {
+            byte[] mutated = (byte[])(round % 2 == 0 ? response : body).Clone();
+            for (int i = random.Next(1, 6); i > 0; i--)
+            {
+                mutated[random.Next(mutated.Length)] = (byte)random.Next(256);
+            }
+
+            int length = random.Next(mutated.Length + 1);
+            if (round % 2 == 0)
+            {
+                HttpResponseStatus status = HttpResponseHeadParser.Parse(mutated.AsSpan(0, length), 64, out HttpResponseHead head);
+                Assert.True(status != HttpResponseStatus.Complete || (head.HeadLength <= length && head.StatusCode is >= 0 and <= 999));
+            }
+            else
+            {
+                var scanner = default(ChunkedScanner);
+                int split = random.Next(length + 1);
+                ChunkedStatus first = scanner.Advance(mutated.AsSpan(0, split), out int taken);
+                Assert.InRange(taken, 0, split);
+                if (first == ChunkedStatus.NeedMore)
+                {
+                    scanner.Advance(mutated.AsSpan(split, length - split), out int more);
+                    Assert.InRange(more, 0, length - split);
+                }
+            }
+        }
+    }
 }
