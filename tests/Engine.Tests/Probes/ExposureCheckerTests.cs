@@ -189,6 +189,20 @@ public sealed class ExposureCheckerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnExpiredCertificateFails()
+    {
+        using X509Certificate2 expired = TestCertificates.Create("home", DateTimeOffset.UtcNow.AddDays(-100), DateTimeOffset.UtcNow.AddDays(-10), "kl.example.top");
+        await using LoopbackServer expiredTls = LoopbackServer.Tls(expired, new Dictionary<string, X509Certificate2>());
+        ExposureCheckOptions options = Options(expiredTls, privateHttp!);
+        options.TrustedRoots = new X509Certificate2Collection(expired);
+        ExposureCheck https = One(await Check(new IExposeResource[] { Host("k65", "kl.example.top") }, options), "kl.example.top", ExposureProtocol.Https);
+        Assert.Contains("HttpsExpired", Ids(https));
+        Assert.Equal(ExposureStatus.Failed, https.Status);
+        Assert.InRange(https.CertificateDaysLeft!.Value, -11, -10);
+        Assert.StartsWith("DNS ok, route ok, certificate expired", https.Summary);
+    }
+
+    [Fact]
     public async Task TraefiksOwn404AndARedirectToHttpsAreNamed()
     {
         ExposureCheck noRoute = One(await Check(new IExposeResource[] { Host("k65", "kl.example.top") }, Options(goodTls!, traefikHttp!)), "kl.example.top", ExposureProtocol.Http);

@@ -14,7 +14,11 @@ namespace ClusterExpose.Engine.Tests.Probes;
 /// <summary>Certificates made for the test run: a throwaway CA-less self-signed certificate per set of names.</summary>
 internal static class TestCertificates
 {
-    public static X509Certificate2 Create(string subject, params string[] dnsNames)
+    public static X509Certificate2 Create(string subject, params string[] dnsNames) =>
+        Create(subject, DateTimeOffset.UtcNow.AddMinutes(-5), new DateTimeOffset(2031, 1, 2, 3, 4, 5, TimeSpan.Zero), dnsNames);
+
+    /// <summary>A certificate valid from <paramref name="notBefore"/> to <paramref name="notAfter"/> (one already expired, say).</summary>
+    public static X509Certificate2 Create(string subject, DateTimeOffset notBefore, DateTimeOffset notAfter, params string[] dnsNames)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=" + subject, key, HashAlgorithmName.SHA256);
@@ -26,7 +30,7 @@ internal static class TestCertificates
 
         request.CertificateExtensions.Add(san.Build());
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(new OidCollection { new Oid("1.3.6.1.5.5.7.3.1") }, false));
-        using X509Certificate2 created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), new DateTimeOffset(2031, 1, 2, 3, 4, 5, TimeSpan.Zero));
+        using X509Certificate2 created = request.CreateSelfSigned(notBefore, notAfter);
 
         // Through PKCS#12 so the private key is usable by SslStream on every platform.
         return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
