@@ -303,7 +303,7 @@ function Invoke-Bench {
     $project = Join-Path $root 'bench/ClusterExpose.Bench/ClusterExpose.Bench.csproj'
     $benchOut = Join-Path $out 'bench'
     Invoke-DotNet build $project -c Release --nologo -v quiet -o (Join-Path $benchOut 'bin')
-    & dotnet (Join-Path $benchOut 'bin/ClusterExpose.Bench.dll') run --rounds $Rounds --out $benchOut | ForEach-Object {
+    & dotnet (Join-Path $benchOut 'bin/ClusterExpose.Bench.dll') run --rounds $Rounds --out $benchOut --pwsh (Join-Path $PSHOME 'pwsh') --module (Join-Path $staging 'ClusterExpose.psd1') | ForEach-Object {
         if ($_ -match '^progress (\d+)/(\d+) (.*)$') {
             Write-Progress -Activity 'Benchmarks' -Status $Matches[3] -PercentComplete ([int] $Matches[1] * 100 / [int] $Matches[2])
             Write-Host $Matches[3]

@@ -17,6 +17,7 @@ using ClusterExpose.Engine.Proxy;
 // ClusterExpose.Bench run [--rounds N] [--out folder] [--quick]
 // ClusterExpose.Bench proxy <tls port> <plain port> <http port> <origin tls port> <origin source port> <origin http port>
 // ClusterExpose.Bench import [--quick]: only the manifest-reading throughput
+// ClusterExpose.Bench run ... --pwsh <pwsh> --module <ClusterExpose.psd1>: also the resident memory at start
 if (args.Length > 0 && args[0] == "import")
 {
     Console.WriteLine(ImportThroughput.Report(args.Contains("--quick")));
@@ -26,6 +27,13 @@ if (args.Length > 0 && args[0] == "import")
 if (args.Length > 0 && args[0] == "proxy")
 {
     return RunProxy(args.Skip(1).Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray());
+}
+
+if (args.Length > 0 && args[0] == "startmem")
+{
+    // ClusterExpose.Bench startmem <pwsh> <module manifest>: only the resident memory at start.
+    Console.WriteLine(StartMemory.Report(args[1], args[2]));
+    return 0;
 }
 
 if (args.Length > 0 && args[0] == "profile-http")
@@ -39,7 +47,9 @@ int rounds = OptionValue("--rounds", 3);
 bool quick = args.Contains("--quick");
 string outFolder = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.Combine("out", "bench");
 Directory.CreateDirectory(outFolder);
-return await new Bench(rounds, quick, Path.GetFullPath(outFolder)).RunAsync();
+string? pwshPath = args.SkipWhile(a => a != "--pwsh").Skip(1).FirstOrDefault();
+string? modulePath = args.SkipWhile(a => a != "--module").Skip(1).FirstOrDefault();
+return await new Bench(rounds, quick, Path.GetFullPath(outFolder), pwshPath, modulePath).RunAsync();
 
 int OptionValue(string name, int fallback)
 {
@@ -71,12 +81,16 @@ internal sealed class Bench
     private readonly bool quick;
     private readonly string outFolder;
     private readonly Dictionary<(string Target, string Metric), List<double>> samples = new();
+    private readonly string? pwsh;
+    private readonly string? module;
 
-    public Bench(int rounds, bool quick, string outFolder)
+    public Bench(int rounds, bool quick, string outFolder, string? pwsh = null, string? module = null)
     {
         this.rounds = rounds;
         this.quick = quick;
         this.outFolder = outFolder;
+        this.pwsh = pwsh;
+        this.module = module;
     }
 
     private int Handshakes => quick ? 300 : 2000;
@@ -148,7 +162,8 @@ internal sealed class Bench
             running.ForEach(r => r.Proxy?.Dispose());
         }
 
-        string report = Report() + ImportThroughput.Report(quick);
+        string report = Report() + ImportThroughput.Report(quick)
+            + (pwsh is not null && module is not null ? StartMemory.Report(pwsh, module) : string.Empty);
         Console.WriteLine(report);
         File.WriteAllText(Path.Combine(outFolder, "results.md"), report);
         return 0;
@@ -314,7 +329,7 @@ internal sealed class Bench
         return ProxyProcess.Start(name, command, configure(folder, ports), ProxyCore, ports);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
