@@ -291,7 +291,7 @@ function Invoke-Image {
 
     & $builder build --build-arg "VERSION=$version" -t $tag $context
     if ($LASTEXITCODE -ne 0) {
-        throw "$builder build failed with exit code $LASTEXITCODE."
+        throw "$builder build failed with exit code $LASTEXITCODE (is its daemon running, and can it pull busybox?). The build context stays staged in $context for another OCI image builder."
     }
 
     Write-Host "Built $tag. Push it where your cluster pulls from, then: ConvertTo-SniProxyManifest -ModuleImage <registry>/$tag"
