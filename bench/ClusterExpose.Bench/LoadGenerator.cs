@@ -32,6 +32,25 @@ internal static class LoadGenerator
         return watch.Elapsed;
     }
 
+    /// <summary>
+    /// New TLS connections as users' clients make them: a full handshake, one small request and its
+    /// answer, then the close; <paramref name="concurrency"/> at a time. Returns the wall time.
+    /// </summary>
+    public static async Task<TimeSpan> ConnectionsWithRequestAsync(int port, int count, int concurrency)
+    {
+        int next = 0;
+        var watch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= count)
+            {
+                using IRequests connection = await TlsRequests.OpenAsync(port);
+                await connection.ExchangeAsync();
+            }
+        }));
+        return watch.Elapsed;
+    }
+
     /// <summary>Sequential small requests on one kept-alive TLS connection; the latency of each, in microseconds.</summary>
     public static Task<double[]> KeepAliveLatenciesAsync(int port, int requests) => LatenciesAsync(() => TlsRequests.OpenAsync(port), requests);
 

@@ -180,6 +180,15 @@ internal sealed class Bench
             Add(target, "cpu-us/tls-conn", (proxy.CpuSeconds() - cpu) * 1e6 / Handshakes);
         }
 
+        // As users' clients connect: a handshake, one request and its answer, the close.
+        cpu = proxy?.CpuSeconds() ?? 0;
+        wall = await LoadGenerator.ConnectionsWithRequestAsync(ports.Tls, Handshakes, 16);
+        Add(target, "tls-conn+req/s", Handshakes / wall.TotalSeconds);
+        if (proxy is not null)
+        {
+            Add(target, "cpu-us/tls-conn+req", (proxy.CpuSeconds() - cpu) * 1e6 / Handshakes);
+        }
+
         TimeSpan keepAliveWindow = TimeSpan.FromSeconds(quick ? 1 : 3);
         await MeasureRequestsAsync(target, proxy, new RequestMetrics("p50-us", "p99-us", "keepalive-req/s", "cpu-us/keepalive-req", "proxy-core-%-keepalive"),
             () => LoadGenerator.KeepAliveLatenciesAsync(ports.Tls, Requests), () => LoadGenerator.KeepAliveThroughputAsync(ports.Tls, 8, keepAliveWindow), keepAliveWindow);
@@ -362,7 +371,7 @@ internal sealed class Bench
     private string Report()
     {
         string[] targets = { "direct", "ClusterExpose", "HAProxy", "nginx", "sniproxy" };
-        string[] metrics = { "tls-conn/s", "cpu-us/tls-conn", "keepalive-req/s", "cpu-us/keepalive-req", "proxy-core-%-keepalive", "p50-us", "p99-us", "http-req/s", "cpu-us/http-req", "proxy-core-%-http", "http-p50-us", "http-p99-us", "tls-passthrough-MB/s", "cpu-s/GB-tls", "tcp-MB/s", "cpu-s/GB-tcp", "KiB/idle-conn", "KiB/idle-tls-conn" };
+        string[] metrics = { "tls-conn/s", "cpu-us/tls-conn", "tls-conn+req/s", "cpu-us/tls-conn+req", "keepalive-req/s", "cpu-us/keepalive-req", "proxy-core-%-keepalive", "p50-us", "p99-us", "http-req/s", "cpu-us/http-req", "proxy-core-%-http", "http-p50-us", "http-p99-us", "tls-passthrough-MB/s", "cpu-s/GB-tls", "tcp-MB/s", "cpu-s/GB-tcp", "KiB/idle-conn", "KiB/idle-tls-conn" };
         var text = new StringBuilder();
         text.AppendLine($"Medians of {rounds} rounds; {Environment.ProcessorCount} cores, proxy pinned to core {ProxyCore}, load generator and origins to core {LoadCore}.");
         text.AppendLine($"Handshakes {Handshakes}, keep-alive requests {Requests} (TLS relay; HTTP routed per request), bulk TCP {BulkPlainBytes >> 20} MiB, bulk TLS {BulkTlsBytes >> 20} MiB, idle connections {IdleConnections}.");
