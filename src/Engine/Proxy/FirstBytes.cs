@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Net;
 using System.Text;
 using ClusterExpose.Engine.Routing;
@@ -49,6 +50,9 @@ internal abstract class FirstBytesReader
 
     /// <summary>The bytes that tell the client why it is refused, or null to close without a word.</summary>
     public abstract byte[]? Answer(RejectionReason reason);
+
+    /// <summary>The HTTP status that answer carries (for the access log); 0 when it is not an HTTP status.</summary>
+    public virtual int Status(RejectionReason reason) => 0;
 
     /// <summary>A ClientHello: routed by SNI and ALPN; refused with a TLS alert.</summary>
     private sealed class ClientHelloReader : FirstBytesReader
@@ -108,15 +112,17 @@ internal abstract class FirstBytesReader
     {
         public static readonly RequestHeadReader Instance = new();
 
-        private static readonly Dictionary<RejectionReason, byte[]> Answers = new()
+        private static readonly Dictionary<RejectionReason, (int Status, string Text)> Statuses = new()
         {
-            [RejectionReason.BadRequest] = HttpError(400, "Bad Request"),
-            [RejectionReason.UnknownName] = HttpError(404, "Not Found"),
-            [RejectionReason.NoServerName] = HttpError(404, "Not Found"),
-            [RejectionReason.BackendUnavailable] = HttpError(502, "Bad Gateway"),
-            [RejectionReason.BackendTimeout] = HttpError(504, "Gateway Timeout"),
-            [RejectionReason.HandshakeTimeout] = HttpError(408, "Request Timeout"),
+            [RejectionReason.BadRequest] = (400, "Bad Request"),
+            [RejectionReason.UnknownName] = (404, "Not Found"),
+            [RejectionReason.NoServerName] = (404, "Not Found"),
+            [RejectionReason.BackendUnavailable] = (502, "Bad Gateway"),
+            [RejectionReason.BackendTimeout] = (504, "Gateway Timeout"),
+            [RejectionReason.HandshakeTimeout] = (408, "Request Timeout"),
         };
+
+        private static readonly Dictionary<RejectionReason, byte[]> Answers = Statuses.ToDictionary(s => s.Key, s => HttpError(s.Value.Status, s.Value.Text));
 
         public override bool Tls => false;
 
@@ -145,6 +151,8 @@ internal abstract class FirstBytesReader
         }
 
         public override byte[]? Answer(RejectionReason reason) => Answers.TryGetValue(reason, out byte[]? answer) ? answer : null;
+
+        public override int Status(RejectionReason reason) => Statuses.TryGetValue(reason, out var status) ? status.Status : 0;
 
         private static byte[] HttpError(int status, string text)
         {

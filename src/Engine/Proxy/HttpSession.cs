@@ -239,11 +239,7 @@ internal sealed class HttpSession : IBackendHolder
         string? path = null;
         if (logged)
         {
-            requestStarted = Stopwatch.GetTimestamp();
-            bytesFromClient = bytesToClient = 0;
-            answeredStatus = 0;
-            ending = null;
-            route = target = null;
+            StartRecord();
             path = System.Text.Encoding.Latin1.GetString(inbound!, start + head.TargetStart, head.TargetLength);
         }
 
@@ -258,6 +254,16 @@ internal sealed class HttpSession : IBackendHolder
                 LogRequest(head.Host, head.Method, path, ending ?? "completed");
             }
         }
+    }
+
+    /// <summary>A new access-log record: the clock starts, and what the last request left is cleared.</summary>
+    private void StartRecord()
+    {
+        requestStarted = Stopwatch.GetTimestamp();
+        bytesFromClient = bytesToClient = 0;
+        answeredStatus = 0;
+        ending = null;
+        route = target = null;
     }
 
     private void LogRequest(string host, string method, string? path, string how) => new AccessRecord
@@ -279,10 +285,7 @@ internal sealed class HttpSession : IBackendHolder
     /// <summary>Refuses a request head that could not be read, with its own access line (no method, no route).</summary>
     private async Task RefuseHeadAsync(RejectionReason reason)
     {
-        requestStarted = Stopwatch.GetTimestamp();
-        bytesFromClient = bytesToClient = 0;
-        route = target = null;
-        answeredStatus = 0;
+        StartRecord();
         await RefuseAsync(reason).ConfigureAwait(false);
         if (server.Options.AccessLog)
         {
@@ -790,20 +793,10 @@ internal sealed class HttpSession : IBackendHolder
     private async Task RefuseAsync(RejectionReason reason)
     {
         Count(reason);
-        answeredStatus = RequestHeadStatus(reason);
+        answeredStatus = Refusals.Status(reason);
         ending = "rejected:" + reason;
-        byte[]? answer = Refusals.Answer(reason);
-        if (answer is not null)
-        {
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await SocketPump.SendAllAsync(client, answer, deadline.Token).ConfigureAwait(false);
-        }
+        await ProxyConnection.SendAnswerAsync(client, Refusals.Answer(reason)).ConfigureAwait(false);
     }
-
-    /// <summary>The status line a refusal answers with (as <see cref="FirstBytesReader"/> writes it); 0 when it closes without one.</summary>
-    private static int RequestHeadStatus(RejectionReason reason) => Refusals.Answer(reason) is byte[] answer && answer.Length > 12
-        ? ((answer[9] - '0') * 100) + ((answer[10] - '0') * 10) + (answer[11] - '0')
-        : 0;
 
     private void Count(RejectionReason reason)
     {

@@ -463,21 +463,22 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
     private async Task RejectAsync(RejectionReason reason)
     {
         Count(reason);
-        byte[]? answer = firstBytes.Answer(reason);
-        if (answer is not null)
+        if (await SendAnswerAsync(client, firstBytes.Answer(reason)).ConfigureAwait(false))
         {
-            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            if (await SocketPump.SendAllAsync(client, answer, deadline.Token).ConfigureAwait(false))
-            {
-                try
-                {
-                    client.Shutdown(SocketShutdown.Send);
-                }
-                catch (SocketException)
-                {
-                }
-            }
+            TryShutdown(client, SocketShutdown.Send);
         }
+    }
+
+    /// <summary>Sends a refusal's answer (a TLS alert, a status line) within two seconds; false when there is none or it did not go.</summary>
+    internal static async Task<bool> SendAnswerAsync(Socket client, byte[]? answer)
+    {
+        if (answer is null)
+        {
+            return false;
+        }
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        return await SocketPump.SendAllAsync(client, answer, deadline.Token).ConfigureAwait(false);
     }
 
     private void Count(RejectionReason reason)
