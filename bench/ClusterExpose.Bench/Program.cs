@@ -43,6 +43,18 @@ if (args.Length > 0 && args[0] == "profile-http")
     return await Bench.ProfileHttpAsync(TimeSpan.FromSeconds(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 20), args.Length > 2 ? args[2] : "ClusterExpose");
 }
 
+if (args.Length > 0 && args[0] == "profile-conn")
+{
+    // ClusterExpose.Bench profile-conn [seconds] [ClusterExpose|HAProxy|nginx]: new TLS connections with a request, alone.
+    return await Bench.ProfileConnectionsAsync(TimeSpan.FromSeconds(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 20), args.Length > 2 ? args[2] : "ClusterExpose");
+}
+
+if (args.Length > 0 && args[0] == "profile-latency")
+{
+    // ClusterExpose.Bench profile-latency [runs] [ClusterExpose|HAProxy|nginx]: the unloaded latency rows alone.
+    return await Bench.ProfileLatencyAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5, args.Length > 2 ? args[2] : "ClusterExpose");
+}
+
 int rounds = OptionValue("--rounds", 3);
 bool quick = args.Contains("--quick");
 string outFolder = args.SkipWhile(a => a != "--out").Skip(1).FirstOrDefault() ?? Path.Combine("out", "bench");
@@ -283,19 +295,8 @@ internal sealed class Bench
 
     public static async Task<int> ProfileHttpAsync(TimeSpan duration, string target)
     {
-        if (OperatingSystem.IsLinux())
-        {
-            Process.GetCurrentProcess().ProcessorAffinity = (IntPtr)(1 << LoadCore);
-        }
-
         using var origins = new Origins(1 << 20);
-        string folder = Directory.CreateTempSubdirectory("clusterexpose-profile-").FullName;
-        using ProxyProcess proxy = target switch
-        {
-            "HAProxy" => StartExternal("HAProxy", "haproxy", (f, p) => Configs.HaProxy(f, p, origins.TlsPort, origins.SourcePort, origins.HttpPort), folder, plain: true)!,
-            "nginx" => StartExternal("nginx", "nginx", (f, p) => Configs.Nginx(f, p, origins.TlsPort, origins.SourcePort, origins.HttpPort), folder, plain: true)!,
-            _ => StartClusterExpose(origins),
-        };
+        using ProxyProcess proxy = StartForProfile(target, origins);
         await LoadGenerator.HttpThroughputAsync(proxy.Ports.Http, 8, TimeSpan.FromSeconds(3));
         Console.WriteLine($"pid {proxy.Pid}");
         double cpu = proxy.CpuSeconds();
@@ -303,6 +304,66 @@ internal sealed class Bench
         double used = proxy.CpuSeconds() - cpu;
         Console.WriteLine($"{perSecond:0} requests/s, {used * 1e6 / (perSecond * duration.TotalSeconds):0.0} us CPU per request, proxy core {used * 100 / duration.TotalSeconds:0}%");
         return 0;
+    }
+
+    /// <summary>
+    /// For a profiler: new TLS connections as clients make them (a handshake, one request and its
+    /// answer, the close), 16 at a time, in batches of 2000 for about the seconds given, against one
+    /// target; each batch's proxy CPU per connection printed.
+    /// </summary>
+    public static async Task<int> ProfileConnectionsAsync(TimeSpan duration, string target)
+    {
+        using var origins = new Origins(1 << 20);
+        using ProxyProcess proxy = StartForProfile(target, origins);
+        await LoadGenerator.ConnectionsWithRequestAsync(proxy.Ports.Tls, 200, 16);
+        Console.WriteLine($"pid {proxy.Pid}");
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < duration)
+        {
+            double cpu = proxy.CpuSeconds();
+            TimeSpan wall = await LoadGenerator.ConnectionsWithRequestAsync(proxy.Ports.Tls, 2000, 16);
+            Console.WriteLine($"{2000 / wall.TotalSeconds:0} connections/s, {(proxy.CpuSeconds() - cpu) * 1e6 / 2000:0} us CPU per connection");
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// For a profiler: the unloaded latency runs (sequential requests on one TLS relay and on one HTTP
+    /// connection) against one target, a few times, each run's p50 and p99 printed.
+    /// </summary>
+    public static async Task<int> ProfileLatencyAsync(int runs, string target)
+    {
+        using var origins = new Origins(1 << 20);
+        using ProxyProcess proxy = StartForProfile(target, origins);
+        Console.WriteLine($"pid {proxy.Pid}");
+        for (int run = 0; run < runs; run++)
+        {
+            double[] tls = await LoadGenerator.KeepAliveLatenciesAsync(proxy.Ports.Tls, 5000);
+            double[] http = await LoadGenerator.HttpLatenciesAsync(proxy.Ports.Http, 5000);
+            Array.Sort(tls);
+            Array.Sort(http);
+            Console.WriteLine($"TLS relay p50 {tls[tls.Length / 2]:0} us p99 {tls[tls.Length * 99 / 100]:0} us; HTTP p50 {http[http.Length / 2]:0} us p99 {http[http.Length * 99 / 100]:0} us");
+        }
+
+        return 0;
+    }
+
+    /// <summary>One target for a profiling run, with the load generator on its own core.</summary>
+    private static ProxyProcess StartForProfile(string target, Origins origins)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            Process.GetCurrentProcess().ProcessorAffinity = (IntPtr)(1 << LoadCore);
+        }
+
+        string folder = Directory.CreateTempSubdirectory("clusterexpose-profile-").FullName;
+        return target switch
+        {
+            "HAProxy" => StartExternal("HAProxy", "haproxy", (f, p) => Configs.HaProxy(f, p, origins.TlsPort, origins.SourcePort, origins.HttpPort), folder, plain: true)!,
+            "nginx" => StartExternal("nginx", "nginx", (f, p) => Configs.Nginx(f, p, origins.TlsPort, origins.SourcePort, origins.HttpPort), folder, plain: true)!,
+            _ => StartClusterExpose(origins),
+        };
     }
 
     private static ProxyProcess StartClusterExpose(Origins origins)

@@ -35,7 +35,8 @@ public sealed class SniProxyInfo
 
     /// <summary>
     /// Relays with traffic in the last second or two: each keeps a small read buffer posted per
-    /// direction. The other active connections wait without one.
+    /// direction. The other active connections wait without one. Always 0 on Linux, where the proxy's
+    /// own event loop never keeps reads posted (a wait there costs nothing).
     /// </summary>
     public long BusyRelays { get; init; }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
+using ClusterExpose.Engine.Proxy.Transport;
 using ClusterExpose.Engine.Routing;
 
 namespace ClusterExpose.Engine.Proxy;
@@ -12,7 +13,7 @@ internal interface IBackendHolder
 {
     bool Aborted { get; }
 
-    void Dialing(Socket? socket);
+    void Dialing(ProxySocket? socket);
 }
 
 /// <summary>
@@ -23,14 +24,14 @@ internal interface IBackendHolder
 internal static class BackendDialer
 {
     /// <summary>A connected socket, or null and why not.</summary>
-    public static async Task<(Socket? Socket, RejectionReason Failure)> ConnectAsync(RouteBackend target, TimeSpan timeout, IBackendHolder holder)
+    public static async Task<(ProxySocket? Socket, RejectionReason Failure)> ConnectAsync(SocketEngine engine, RouteBackend target, TimeSpan timeout, IBackendHolder holder)
     {
         RejectionReason failure = RejectionReason.BackendUnavailable;
         int start = target.Targets.Count > 1 ? (int)((uint)Environment.TickCount % (uint)target.Targets.Count) : 0;
         for (int i = 0; i < target.Targets.Count && !holder.Aborted; i++)
         {
             IPEndPoint endpoint = target.Targets[(start + i) % target.Targets.Count];
-            var socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            ProxySocket socket = engine.Create(endpoint.AddressFamily);
             holder.Dialing(socket);
             using var deadline = new CancellationTokenSource(timeout);
             try
@@ -57,7 +58,7 @@ internal static class BackendDialer
     }
 
     /// <summary>Sends the PROXY header the route asks for, once per backend connection; false when the backend failed.</summary>
-    public static async ValueTask<bool> SendProxyHeaderAsync(Socket backend, RouteBackend target, Socket client)
+    public static async ValueTask<bool> SendProxyHeaderAsync(ProxySocket backend, RouteBackend target, ProxySocket client)
     {
         if (target.ProxyProtocol == ProxyProtocolVersion.None || client.RemoteEndPoint is not IPEndPoint source || client.LocalEndPoint is not IPEndPoint local)
         {

@@ -2,6 +2,7 @@ using System;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using ClusterExpose.Engine.Proxy.Transport;
 using System.Threading;
 using System.Threading.Tasks;
 using ClusterExpose.Engine.Routing;
@@ -9,7 +10,7 @@ using ClusterExpose.Engine.Routing;
 namespace ClusterExpose.Engine.Proxy;
 
 /// <summary>A connection an HTTP session hands back to be relayed as a byte stream (after 101 Switching Protocols or a 2xx to CONNECT).</summary>
-internal readonly record struct HttpTunnel(Socket Backend, RouteCounters Counters, string Host, string Route, string Target);
+internal readonly record struct HttpTunnel(ProxySocket Backend, RouteCounters Counters, string Host, string Route, string Target);
 
 /// <summary>
 /// The HTTP listener's side of a connection: every request is routed by its own Host header, as
@@ -34,9 +35,9 @@ internal sealed class HttpSession : IBackendHolder
     private readonly SniProxyServer server;
     private readonly ProxyConnection connection;
     private readonly ProxyListener listener;
-    private readonly Socket client;
+    private readonly ProxySocket client;
     private readonly KeptBackend?[] kept = new KeptBackend?[MaxKept];
-    private Socket? dialing;
+    private ProxySocket? dialing;
     private int aborted;
 
     // Client bytes not yet sent on: [start, filled) of inbound.
@@ -67,7 +68,7 @@ internal sealed class HttpSession : IBackendHolder
     private int answeredStatus;
     private string? ending;
 
-    public HttpSession(SniProxyServer server, ProxyConnection connection, ProxyListener listener, Socket client)
+    public HttpSession(SniProxyServer server, ProxyConnection connection, ProxyListener listener, ProxySocket client)
     {
         this.server = server;
         this.connection = connection;
@@ -93,7 +94,7 @@ internal sealed class HttpSession : IBackendHolder
         }
     }
 
-    void IBackendHolder.Dialing(Socket? socket) => Volatile.Write(ref dialing, socket);
+    void IBackendHolder.Dialing(ProxySocket? socket) => Volatile.Write(ref dialing, socket);
 
     /// <summary>
     /// Serves requests until the client or a response ends the connection. Takes the buffer holding
@@ -177,7 +178,7 @@ internal sealed class HttpSession : IBackendHolder
                 return null;
             }
 
-            await client.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+            await client.ReceiveAsync(Memory<byte>.Empty).ConfigureAwait(false);
             if (connection.Expired)
             {
                 // The keep-alive timeout or a drain closed it between requests: nothing to answer.
@@ -212,7 +213,7 @@ internal sealed class HttpSession : IBackendHolder
                 }
             }
 
-            int read = await client.ReceiveAsync(inbound.AsMemory(filled, HeadLimit - filled), SocketFlags.None).ConfigureAwait(false);
+            int read = await client.ReceiveAsync(inbound.AsMemory(filled, HeadLimit - filled)).ConfigureAwait(false);
             if (read == 0)
             {
                 if (connection.Expired)
@@ -467,7 +468,7 @@ internal sealed class HttpSession : IBackendHolder
         {
             while (true)
             {
-                int read = await client.ReceiveAsync(inbound.AsMemory(0, HeadLimit), SocketFlags.None, stop).ConfigureAwait(false);
+                int read = await client.ReceiveAsync(inbound.AsMemory(0, HeadLimit), stop).ConfigureAwait(false);
                 if (read == 0)
                 {
                     ProxyConnection.ResetAndDispose(backend.Socket);
@@ -521,7 +522,7 @@ internal sealed class HttpSession : IBackendHolder
     private async Task<ResponseEnd> ForwardResponseAsync(HttpRequestHead request, KeptBackend backend, RouteCounters counters)
     {
         byte[] buffer = outbound ??= server.RentBuffer(server.Options.BufferSize);
-        Socket socket = backend.Socket;
+        ProxySocket socket = backend.Socket;
         int have = 0;
         bool answered = false;
         try
@@ -545,7 +546,7 @@ internal sealed class HttpSession : IBackendHolder
                         }
                     }
 
-                    int read = await socket.ReceiveAsync(buffer.AsMemory(have), SocketFlags.None).ConfigureAwait(false);
+                    int read = await socket.ReceiveAsync(buffer.AsMemory(have)).ConfigureAwait(false);
                     if (read == 0)
                     {
                         return answered ? ResponseEnd.Broken : have > 0 ? ResponseEnd.BadResponse : ResponseEnd.NoResponse;
@@ -634,7 +635,7 @@ internal sealed class HttpSession : IBackendHolder
                         return response.KeepAlive && end == have ? ResponseEnd.KeepAlive : ResponseEnd.Closed;
                     }
 
-                    int read = await socket.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+                    int read = await socket.ReceiveAsync(buffer.AsMemory()).ConfigureAwait(false);
                     if (read == 0)
                     {
                         return framing == BodyFraming.UntilClose ? ResponseEnd.Closed : ResponseEnd.Broken;
@@ -709,7 +710,7 @@ internal sealed class HttpSession : IBackendHolder
         }
 
         long connecting = Stopwatch.GetTimestamp();
-        (Socket? socket, RejectionReason failure) = await BackendDialer.ConnectAsync(target, server.Options.ConnectTimeout, this).ConfigureAwait(false);
+        (ProxySocket? socket, RejectionReason failure) = await BackendDialer.ConnectAsync(server.SocketEngine, target, server.Options.ConnectTimeout, this).ConfigureAwait(false);
         Volatile.Write(ref dialing, null);
         if (socket is null)
         {
@@ -749,11 +750,11 @@ internal sealed class HttpSession : IBackendHolder
     }
 
     /// <summary>An idle kept connection is usable when nothing is waiting on it: a close or unasked-for bytes make it readable.</summary>
-    private static bool StillOpen(Socket socket)
+    private static bool StillOpen(ProxySocket socket)
     {
         try
         {
-            return !socket.Poll(0, SelectMode.SelectRead);
+            return socket.IdleAndOpen();
         }
         catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
         {
@@ -824,7 +825,7 @@ internal sealed class HttpSession : IBackendHolder
     /// <summary>A backend connection kept for its route's next request.</summary>
     private sealed class KeptBackend
     {
-        public KeptBackend(Socket socket, string router, RouteBackend target, RouteCounters counters)
+        public KeptBackend(ProxySocket socket, string router, RouteBackend target, RouteCounters counters)
         {
             Socket = socket;
             Router = router;
@@ -834,7 +835,7 @@ internal sealed class HttpSession : IBackendHolder
             Description = (socket.RemoteEndPoint as IPEndPoint)?.ToString() ?? target.ToString();
         }
 
-        public Socket Socket { get; }
+        public ProxySocket Socket { get; }
 
         public string Router { get; }
 

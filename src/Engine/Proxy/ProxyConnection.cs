@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
+using ClusterExpose.Engine.Proxy.Transport;
 using ClusterExpose.Engine.Routing;
 
 namespace ClusterExpose.Engine.Proxy;
@@ -21,11 +22,11 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
 
     private readonly SniProxyServer server;
     private readonly ProxyListener listener;
-    private readonly Socket client;
+    private readonly ProxySocket client;
     private readonly IPEndPoint? clientEndPoint;
     private readonly FirstBytesReader firstBytes;
     private long handshakeDeadline;
-    private Socket? backend;
+    private ProxySocket? backend;
     private HttpSession? http;
     private RouteCounters? routeCounters;
     private int state;
@@ -45,12 +46,12 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
     private string? ending;
     private bool loggedPerRequest;
 
-    public ProxyConnection(SniProxyServer server, ProxyListener listener, Socket client)
+    public ProxyConnection(SniProxyServer server, ProxyListener listener, ProxySocket client)
     {
         this.server = server;
         this.listener = listener;
         this.client = client;
-        clientEndPoint = client.RemoteEndPoint as IPEndPoint;
+        clientEndPoint = client.RemoteEndPoint;
         firstBytes = FirstBytesReader.For(listener.Spec.Kind);
         handshakeDeadline = Environment.TickCount64 + (long)server.Options.HandshakeTimeout.TotalMilliseconds;
     }
@@ -157,7 +158,6 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
 
     public async Task RunAsync()
     {
-        client.NoDelay = true;
         byte[]? peeked = null;
         bool relaying = false;
         try
@@ -255,7 +255,7 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
             ProxyLog.ConnectionRouted(server.Logger, clientEndPoint, router, target.ToString());
             counters.Opened();
             routeCounters = counters;
-            targetName = (backend?.RemoteEndPoint as IPEndPoint)?.ToString();
+            targetName = backend?.RemoteEndPoint?.ToString();
             bool opened = await SendOpeningAsync(backend!, target, peeked, peekedLength, counters).ConfigureAwait(false);
 
             // The hello or request head has gone on: its buffer goes back now, not when the
@@ -317,7 +317,7 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
         int filled = 0;
         while (true)
         {
-            int read = await client.ReceiveAsync(buffer.AsMemory(filled, limit - filled), SocketFlags.None).ConfigureAwait(false);
+            int read = await client.ReceiveAsync(buffer.AsMemory(filled, limit - filled)).ConfigureAwait(false);
             if (read == 0 || Volatile.Read(ref expired) != 0)
             {
                 if (Volatile.Read(ref expired) != 0 && !Aborted)
@@ -350,16 +350,16 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
     /// <summary>Connects to one of the route's targets; null on success (the socket is in <see cref="backend"/>), else why not.</summary>
     private async Task<RejectionReason?> ConnectAsync(RouteBackend target)
     {
-        (Socket? socket, RejectionReason failure) = await BackendDialer.ConnectAsync(target, server.Options.ConnectTimeout, this).ConfigureAwait(false);
+        (ProxySocket? socket, RejectionReason failure) = await BackendDialer.ConnectAsync(server.SocketEngine, target, server.Options.ConnectTimeout, this).ConfigureAwait(false);
         return socket is null ? failure : null;
     }
 
     bool IBackendHolder.Aborted => Aborted;
 
-    void IBackendHolder.Dialing(Socket? socket) => Volatile.Write(ref backend, socket);
+    void IBackendHolder.Dialing(ProxySocket? socket) => Volatile.Write(ref backend, socket);
 
     /// <summary>Sends the backend the PROXY header the route asks for and the bytes read to route; false when the backend failed.</summary>
-    private async Task<bool> SendOpeningAsync(Socket backendSocket, RouteBackend target, byte[]? peeked, int peekedLength, RouteCounters counters)
+    private async Task<bool> SendOpeningAsync(ProxySocket backendSocket, RouteBackend target, byte[]? peeked, int peekedLength, RouteCounters counters)
     {
         if (!await BackendDialer.SendProxyHeaderAsync(backendSocket, target, client).ConfigureAwait(false))
         {
@@ -385,7 +385,7 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
     /// alive through the relay (an idle connection holds its sockets, its two pumps and this object).
     /// The direction that ends second closes the connection. False when nothing was started.
     /// </summary>
-    private bool StartRelay(Socket backendSocket)
+    private bool StartRelay(ProxySocket backendSocket)
     {
         Volatile.Write(ref lastActivity, Environment.TickCount64);
         State = ConnectionState.Relaying;
@@ -470,7 +470,7 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
     }
 
     /// <summary>Sends a refusal's answer (a TLS alert, a status line) within two seconds; false when there is none or it did not go.</summary>
-    internal static async Task<bool> SendAnswerAsync(Socket client, byte[]? answer)
+    internal static async Task<bool> SendAnswerAsync(ProxySocket client, byte[]? answer)
     {
         if (answer is null)
         {
@@ -488,7 +488,7 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
         ProxyLog.ConnectionRejected(server.Logger, reason, clientEndPoint, listener.Endpoint);
     }
 
-    internal static void ResetAndDispose(Socket? socket)
+    internal static void ResetAndDispose(ProxySocket? socket)
     {
         if (socket is not null)
         {
@@ -497,7 +497,7 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
         }
     }
 
-    internal static void TryShutdown(Socket socket, SocketShutdown how)
+    internal static void TryShutdown(ProxySocket socket, SocketShutdown how)
     {
         try
         {
@@ -508,11 +508,11 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
         }
     }
 
-    private static void Reset(Socket socket)
+    private static void Reset(ProxySocket socket)
     {
         try
         {
-            socket.LingerState = new LingerOption(true, 0);
+            socket.ResetOnClose();
         }
         catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
         {

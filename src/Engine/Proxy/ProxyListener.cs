@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
+using ClusterExpose.Engine.Proxy.Transport;
 
 namespace ClusterExpose.Engine.Proxy;
 
@@ -17,6 +18,7 @@ internal sealed class ProxyListener
 
     private readonly SniProxyServer server;
     private readonly Socket socket;
+    private readonly SocketAcceptor acceptor;
     private readonly CancellationTokenSource stopping = new();
     private Task? acceptLoop;
 
@@ -24,6 +26,7 @@ internal sealed class ProxyListener
     {
         this.server = server;
         this.socket = socket;
+        acceptor = server.SocketEngine.Listen(socket);
         Spec = spec;
         Endpoint = socket.LocalEndPoint?.ToString() ?? spec.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
@@ -66,6 +69,7 @@ internal sealed class ProxyListener
     public async Task StopAsync()
     {
         stopping.Cancel();
+        acceptor.Dispose();
         socket.Dispose();
         if (acceptLoop is not null)
         {
@@ -81,10 +85,10 @@ internal sealed class ProxyListener
         long lastFailure = long.MinValue / 2;
         while (!stopping.IsCancellationRequested)
         {
-            Socket accepted;
+            ProxySocket accepted;
             try
             {
-                accepted = await socket.AcceptAsync(stopping.Token).ConfigureAwait(false);
+                accepted = await acceptor.AcceptAsync(stopping.Token).ConfigureAwait(false);
 
                 // One success between failures (a relay closing frees a descriptor) is not recovery:
                 // the back-off starts over only after a second without failures.

@@ -61,6 +61,9 @@ public sealed class SniProxyOptions
 
     public int ListenBacklog { get; set; } = 1_024;
 
+    /// <summary>What carries connections; Auto: the proxy's own epoll loop on Linux, the runtime's sockets elsewhere.</summary>
+    public Transport.SocketEngineKind SocketEngine { get; set; }
+
     /// <summary>Checks the values; null when they are usable, otherwise why not.</summary>
     public string? Validate()
     {

@@ -5,6 +5,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
+using ClusterExpose.Engine.Proxy.Transport;
 using System.Threading;
 using System.Threading.Tasks;
 using ClusterExpose.Engine.Validation;
@@ -50,6 +51,7 @@ public sealed class SniProxyServer
         Id = id;
         this.routes = routes;
         Options = options;
+        SocketEngine = SocketEngine.For(options.SocketEngine);
         Logger = logger;
         recentEvents = logger as RecentEventsLogger;
 
@@ -83,6 +85,9 @@ public sealed class SniProxyServer
     public ProxyRouteSet Routes => Volatile.Read(ref routes);
 
     internal ILogger Logger { get; }
+
+    /// <summary>What carries the connections: the proxy's own epoll loop on Linux, the runtime's sockets elsewhere.</summary>
+    internal SocketEngine SocketEngine { get; }
 
     internal ProxyCounters Counters { get; } = new();
 
@@ -283,9 +288,9 @@ public sealed class SniProxyServer
     }
 
     /// <summary>Takes an accepted socket, or closes it at once when a limit says no.</summary>
-    internal void Admit(ProxyListener listener, Socket socket)
+    internal void Admit(ProxyListener listener, ProxySocket socket)
     {
-        IPAddress? source = (socket.RemoteEndPoint as IPEndPoint)?.Address;
+        IPAddress? source = socket.RemoteEndPoint?.Address;
         if (Interlocked.Increment(ref active) > Options.MaxConnections)
         {
             Interlocked.Decrement(ref active);
@@ -359,10 +364,10 @@ public sealed class SniProxyServer
         }
     }
 
-    private void RejectAtAccept(ProxyListener listener, Socket socket, RejectionReason reason)
+    private void RejectAtAccept(ProxyListener listener, ProxySocket socket, RejectionReason reason)
     {
         Counters.Rejected(reason);
-        ProxyLog.ConnectionRejected(Logger, reason, socket.RemoteEndPoint as IPEndPoint, listener.Endpoint);
+        ProxyLog.ConnectionRejected(Logger, reason, socket.RemoteEndPoint, listener.Endpoint);
         socket.Dispose();
     }
 

@@ -2,6 +2,7 @@ using System;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
+using ClusterExpose.Engine.Proxy.Transport;
 
 namespace ClusterExpose.Engine.Proxy;
 
@@ -43,7 +44,8 @@ internal interface IRelayObserver
 /// been quiet for a second: then that read is canceled, the buffer goes back, and it waits without one
 /// again. A full read moves to a large buffer until the burst is drained. Sends complete before the
 /// next receive, so a slow reader slows the writer and memory stays bounded by one buffer per busy
-/// direction.
+/// direction. On an engine where a wait costs nothing (<see cref="ProxySocket.WaitsWithoutCost"/>),
+/// every burst starts from a wait and reads are never posted.
 /// </summary>
 internal static class SocketPump
 {
@@ -63,12 +65,15 @@ internal static class SocketPump
     /// <see cref="IRelayObserver.Ended"/>, exactly once and after its buffer is back, whatever
     /// happened; so the connection needs no task of its own waiting on the relay.
     /// </remarks>
-    public static async Task RunAsync(Socket source, Socket destination, int bufferSize, int postedReadBytes, IRelayObserver observer, bool fromClient, bool startPosted)
+    public static async Task RunAsync(ProxySocket source, ProxySocket destination, int bufferSize, int postedReadBytes, IRelayObserver observer, bool fromClient, bool startPosted)
     {
         PumpOutcome outcome;
         try
         {
-            CancellationToken posted = startPosted ? observer.WhileActive() : Quiet;
+            // Where waiting costs nothing (the proxy's own loop), reads are never posted: no buffer, no
+            // cancellation source and no canceled read when the relay goes quiet.
+            bool postReads = !source.WaitsWithoutCost;
+            CancellationToken posted = startPosted && postReads ? observer.WhileActive() : Quiet;
             int wakeups = 0;
             int size = postedReadBytes;
             while (true)
@@ -77,7 +82,7 @@ internal static class SocketPump
                 {
                     try
                     {
-                        await source.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                        await source.ReceiveAsync(Memory<byte>.Empty).ConfigureAwait(false);
                     }
                     catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
                     {
@@ -87,7 +92,7 @@ internal static class SocketPump
 
                     // Bytes are waiting, so this read takes a large buffer; a second wake-up is a conversation.
                     size = bufferSize;
-                    if (++wakeups >= PostAfterWakeups)
+                    if (++wakeups >= PostAfterWakeups && postReads)
                     {
                         posted = observer.WhileActive();
                     }
@@ -102,8 +107,8 @@ internal static class SocketPump
                         try
                         {
                             read = posted.IsCancellationRequested
-                                ? await source.ReceiveAsync(buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false)
-                                : await source.ReceiveAsync(buffer.AsMemory(), SocketFlags.None, posted).ConfigureAwait(false);
+                                ? await source.ReceiveAsync(buffer.AsMemory()).ConfigureAwait(false)
+                                : await source.ReceiveAsync(buffer.AsMemory(), posted).ConfigureAwait(false);
                         }
                         catch (OperationCanceledException) when (posted.IsCancellationRequested)
                         {
@@ -175,13 +180,13 @@ internal static class SocketPump
     }
 
     /// <summary>Sends every byte; false when the destination failed or the token was canceled.</summary>
-    public static async Task<bool> SendAllAsync(Socket destination, ReadOnlyMemory<byte> data, CancellationToken token)
+    public static async Task<bool> SendAllAsync(ProxySocket destination, ReadOnlyMemory<byte> data, CancellationToken token)
     {
         try
         {
             while (!data.IsEmpty)
             {
-                int sent = await destination.SendAsync(data, SocketFlags.None, token).ConfigureAwait(false);
+                int sent = await destination.SendAsync(data, token).ConfigureAwait(false);
                 data = data.Slice(sent);
             }
 

@@ -11,6 +11,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using ClusterExpose.Engine.Proxy;
+using ClusterExpose.Engine.Proxy.Transport;
 using ClusterExpose.Engine.Tests.Probes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -26,8 +27,14 @@ namespace ClusterExpose.Engine.Tests.Proxy;
 /// connection the request came on); the clients are curl, HttpClient, ClientWebSocket, and raw
 /// sockets where a case needs bytes no well-behaved client sends.
 /// </summary>
-public sealed class HttpPerRequestTests : IAsyncLifetime
+public class HttpPerRequestTests : IAsyncLifetime
 {
+    /// <summary>Which engine carries the proxy's connections in these tests; a derived class runs them all again on the other.</summary>
+    protected virtual SocketEngineKind Engine => SocketEngineKind.Auto;
+
+    private ProxyUnderTest StartProxy(IReadOnlyList<IExposeResource> resources, Action<SniProxyOptions>? configure = null) =>
+        ProxyUnderTest.Start(Engine, resources, configure);
+
     private KestrelBackend alpha = null!;
     private KestrelBackend beta = null!;
     private ProxyUnderTest proxy = null!;
@@ -38,7 +45,7 @@ public sealed class HttpPerRequestTests : IAsyncLifetime
     {
         alpha = await KestrelBackend.StartAsync("alpha");
         beta = await KestrelBackend.StartAsync("beta");
-        proxy = ProxyUnderTest.Start(new IExposeResource[]
+        proxy = StartProxy(new IExposeResource[]
         {
             ProxyUnderTest.Host("alpha", new[] { "alpha.example.top" }, alpha.Port, 1),
             ProxyUnderTest.Host("beta", new[] { "beta.example.top" }, beta.Port, 1),
@@ -246,7 +253,7 @@ public sealed class HttpPerRequestTests : IAsyncLifetime
     {
         var seen = new ConcurrentQueue<string>();
         await using LoopbackServer odd = OddBackend(seen);
-        await using ProxyUnderTest local = ProxyUnderTest.Start(new IExposeResource[]
+        await using ProxyUnderTest local = StartProxy(new IExposeResource[]
         {
             ProxyUnderTest.Host("odd", new[] { "odd.example.top" }, odd.Port, 1),
         });
@@ -301,7 +308,7 @@ public sealed class HttpPerRequestTests : IAsyncLifetime
     [Fact]
     public async Task AnIdleKeepAliveConnectionEndsAtTheKeepAliveTimeoutAndAtAStop()
     {
-        await using ProxyUnderTest local = ProxyUnderTest.Start(new IExposeResource[]
+        await using ProxyUnderTest local = StartProxy(new IExposeResource[]
         {
             ProxyUnderTest.Host("alpha", new[] { "alpha.example.top" }, alpha.Port, 1),
         }, options => options.KeepAliveTimeout = TimeSpan.FromMilliseconds(300));
@@ -312,7 +319,7 @@ public sealed class HttpPerRequestTests : IAsyncLifetime
             Assert.True(await raw.ClosedAsync(), "closed by the keep-alive timeout");
         }
 
-        await using ProxyUnderTest draining = ProxyUnderTest.Start(new IExposeResource[]
+        await using ProxyUnderTest draining = StartProxy(new IExposeResource[]
         {
             ProxyUnderTest.Host("alpha", new[] { "alpha.example.top" }, alpha.Port, 1),
         });
@@ -341,7 +348,7 @@ public sealed class HttpPerRequestTests : IAsyncLifetime
     [Fact]
     public async Task TheAccessLogHasALinePerRequestWithItsHostRouteAndStatus()
     {
-        await using ProxyUnderTest logged = ProxyUnderTest.Start(new IExposeResource[]
+        await using ProxyUnderTest logged = StartProxy(new IExposeResource[]
         {
             ProxyUnderTest.Host("alpha", new[] { "alpha.example.top" }, alpha.Port, 1),
             ProxyUnderTest.Host("beta", new[] { "beta.example.top" }, beta.Port, 1),

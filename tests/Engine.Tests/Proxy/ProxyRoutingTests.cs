@@ -11,6 +11,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using ClusterExpose.Engine.Probes;
 using ClusterExpose.Engine.Proxy;
+using ClusterExpose.Engine.Proxy.Transport;
 using ClusterExpose.Engine.Tests.Probes;
 using Xunit;
 
@@ -20,8 +21,14 @@ namespace ClusterExpose.Engine.Tests.Proxy;
 /// The proxy routing real clients (SslStream, openssl s_client, curl) on 127.0.0.1 to real
 /// backends with certificates made here; which backend answered is read from its certificate.
 /// </summary>
-public sealed class ProxyRoutingTests : IAsyncLifetime
+public class ProxyRoutingTests : IAsyncLifetime
 {
+    /// <summary>Which engine carries the proxy's connections in these tests; a derived class runs them all again on the other.</summary>
+    protected virtual SocketEngineKind Engine => SocketEngineKind.Auto;
+
+    private ProxyUnderTest StartProxy(IReadOnlyList<IExposeResource> resources, Action<SniProxyOptions>? configure = null) =>
+        ProxyUnderTest.Start(Engine, resources, configure);
+
     private readonly X509Certificate2 homeCertificate = TestCertificates.Create("home", "kl.example.top", "*.kl.example.top");
     private readonly X509Certificate2 nasCertificate = TestCertificates.Create("nas", "nas.example.top", "app.kl.example.top");
     private LoopbackServer homeTls = null!;
@@ -40,7 +47,7 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
         ExposedHost nas = ProxyUnderTest.Host("nas", new[] { "nas.example.top" }, nasHttp.Port, nasTls.Port);
         // One name under home's wildcard is served elsewhere: the common "one service elsewhere, the rest at home".
         ExposedHost app = ProxyUnderTest.Host("app", new[] { "app.kl.example.top" }, nasHttp.Port, nasTls.Port);
-        proxy = ProxyUnderTest.Start(new IExposeResource[] { home, nas, app });
+        proxy = StartProxy(new IExposeResource[] { home, nas, app });
         return Task.CompletedTask;
     }
 
@@ -91,7 +98,7 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
         ExposedHost deep = ExposeFactory.CreateHost("deep", new[] { "kl.example.top" }, false, new[] { "127.0.0.1" }, "default", 80, 443, homeHttp.Port, homeTls.Port, "web", "websecure", ProxyProtocolVersion.None, flavor, includeAllSubdomains: true).Value!;
         ExposedHost app = ExposeFactory.CreateHost("app", new[] { "app.kl.example.top", "*.apps.kl.example.top" }, false, new[] { "127.0.0.1" }, "default", 80, 443, nasHttp.Port, nasTls.Port, "web", "websecure", ProxyProtocolVersion.None, flavor).Value!;
         Assert.Equal(new[] { "kl.example.top", "**.kl.example.top" }, deep.Hostname);
-        await using ProxyUnderTest served = ProxyUnderTest.Start(new IExposeResource[] { deep, app });
+        await using ProxyUnderTest served = StartProxy(new IExposeResource[] { deep, app });
         foreach (var (name, subject) in new[] { ("kl.example.top", "CN=home"), ("a.kl.example.top", "CN=home"), ("a.b.c.kl.example.top", "CN=home"), ("app.kl.example.top", "CN=nas"), ("x.apps.kl.example.top", "CN=nas") })
         {
             Assert.Equal(subject, await ProxyUnderTest.HandshakeAsync(served.Port(ListenerKind.Tls), name));
@@ -104,7 +111,7 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
     {
         ExposedHost home = ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, homeHttp.Port, homeTls.Port);
         ExposedHost nas = ProxyUnderTest.Host("nas", new[] { "nas.example.top" }, nasHttp.Port, nasTls.Port);
-        await using ProxyUnderTest served = ProxyUnderTest.Start(new IExposeResource[] { home, nas });
+        await using ProxyUnderTest served = StartProxy(new IExposeResource[] { home, nas });
         ProxyRouteSet Routes(params IExposeResource[] set) => ProxyRouteSet.Build(set, served.Server.Options, out _)!;
         Assert.EndsWith("nas nas.example.top\n", await ProxyUnderTest.ExchangeAsync(served.Port(ListenerKind.Http), "GET / HTTP/1.1\r\nHost: nas.example.top\r\n\r\n"));
         await WaitUntil(() => served.Server.Describe().ActiveConnections == 0);
@@ -129,7 +136,7 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
     {
         ExposedHost home = ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, homeHttp.Port, homeTls.Port);
         ExposedHost nas = ProxyUnderTest.Host("nas", new[] { "nas.example.top" }, nasHttp.Port, nasTls.Port);
-        await using ProxyUnderTest served = ProxyUnderTest.Start(new IExposeResource[] { home, nas }, o => o.MetricsEndpoint = new IPEndPoint(IPAddress.Loopback, 0));
+        await using ProxyUnderTest served = StartProxy(new IExposeResource[] { home, nas }, o => o.MetricsEndpoint = new IPEndPoint(IPAddress.Loopback, 0));
         using var http = new System.Net.Http.HttpClient { BaseAddress = new Uri("http://" + served.Server.Describe().MetricsEndpoint) };
         Assert.Equal("ok\n", await http.GetStringAsync("/healthz"));
         Assert.Equal("ready\n", await http.GetStringAsync("/readyz"));
@@ -196,7 +203,7 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
         // Written for Traefik v2 the wildcard is a {subdomain:...} template, which a v3 reading would
         // take for a regexp that matches nothing; the proxy serves what the model says.
         ExposedHost home = ExposeFactory.CreateHost("k65", new[] { "kl.example.top" }, true, new[] { "127.0.0.1" }, "default", 80, 443, homeHttp.Port, homeTls.Port, "web", "websecure", ProxyProtocolVersion.None, flavor).Value!;
-        await using ProxyUnderTest served = ProxyUnderTest.Start(new IExposeResource[] { home });
+        await using ProxyUnderTest served = StartProxy(new IExposeResource[] { home });
         Assert.Equal("CN=home", await ProxyUnderTest.HandshakeAsync(served.Port(ListenerKind.Tls), "a.kl.example.top"));
         Assert.EndsWith("home a.kl.example.top\n", await ProxyUnderTest.ExchangeAsync(served.Port(ListenerKind.Http), "GET / HTTP/1.1\r\nHost: a.kl.example.top\r\n\r\n"));
         var refused = await Assert.ThrowsAsync<ClusterExposeException>(() =>
@@ -273,7 +280,7 @@ public sealed class ProxyRoutingTests : IAsyncLifetime
         byte[] hello = ClientHelloParserTests.Hello("openssl-sni-alpn.bin");
         var captured = new List<byte[]>();
         await using LoopbackServer capture = Backends.Capturing(captured, hello.Length);
-        await using ProxyUnderTest capturing = ProxyUnderTest.Start(new IExposeResource[] { ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, capture.Port, capture.Port) });
+        await using ProxyUnderTest capturing = StartProxy(new IExposeResource[] { ProxyUnderTest.Host("k65", new[] { "kl.example.top" }, capture.Port, capture.Port) });
 
         using var client = new TcpClient { NoDelay = true };
         await client.ConnectAsync(IPAddress.Loopback, capturing.Port(ListenerKind.Tls));

@@ -9,6 +9,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using ClusterExpose.Engine.Proxy;
+using ClusterExpose.Engine.Proxy.Transport;
 using ClusterExpose.Engine.Routing;
 using Microsoft.Extensions.Logging;
 
@@ -32,6 +33,14 @@ internal sealed class ProxyUnderTest : IAsyncDisposable
 
     public static ProxyUnderTest Start(IReadOnlyList<IExposeResource> resources, Action<SniProxyOptions>? configure = null) =>
         Start(new RouteSource(resources), configure);
+
+    /// <summary>A proxy whose connections one engine carries.</summary>
+    public static ProxyUnderTest Start(SocketEngineKind engine, IReadOnlyList<IExposeResource> resources, Action<SniProxyOptions>? configure = null) =>
+        Start(new RouteSource(resources), o =>
+        {
+            o.SocketEngine = engine;
+            configure?.Invoke(o);
+        });
 
     public static ProxyUnderTest Start(RouteSource source, Action<SniProxyOptions>? configure = null)
     {
