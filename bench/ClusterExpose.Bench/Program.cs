@@ -380,6 +380,7 @@ internal sealed class Bench
         {
             ["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1",
             ["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0",
+            ["DOTNET_GCgen0size"] = "0x100000",
         };
         foreach (string name in new[] { "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "DOTNET_TieredPGO", "DOTNET_gcServer", "DOTNET_PerfMapEnabled", "DOTNET_EnableWriteXorExecute", "DOTNET_GCgen0size", "DOTNET_GCConserveMemory" })
         {

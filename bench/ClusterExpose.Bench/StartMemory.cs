@@ -72,6 +72,7 @@ internal static class StartMemory
         // The headless profile of the README, the DaemonSet and the systemd unit.
         info.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
         info.Environment["DOTNET_ThreadPool_UnfairSemaphoreSpinLimit"] = "0";
+        info.Environment["DOTNET_GCgen0size"] = "0x100000";
         info.Environment["POWERSHELL_TELEMETRY_OPTOUT"] = "1";
         var signal = new ManualResetEventSlim(waitFor is null);
         started = signal;

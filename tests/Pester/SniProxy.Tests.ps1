@@ -190,7 +190,7 @@ Describe 'ConvertTo-SniProxyManifest' {
         $script | Should -Match "Import-Module $([regex]::Escape($root))/modules/ClusterExpose/ClusterExpose\.psd1"
         # A home and module path of its own: the module cannot come from a user's or the machine's installation.
         $environment = @{ PSModulePath = "$root/empty-module-path"; HOME = "$root/home"; XDG_DATA_HOME = "$root/home/.local/share"; XDG_CONFIG_HOME = "$root/home/.config"
-            DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS = '1'; DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'; POWERSHELL_TELEMETRY_OPTOUT = '1' }
+            DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS = '1'; DOTNET_ThreadPool_UnfairSemaphoreSpinLimit = '0'; DOTNET_GCgen0size = '0x100000'; POWERSHELL_TELEMETRY_OPTOUT = '1' }
         $errors = Join-Path $root 'stderr.txt'
         $pod = Start-Process (Join-Path $PSHOME 'pwsh') -ArgumentList '-NoProfile', '-NonInteractive', '-Command', $script -Environment $environment -PassThru `
             -RedirectStandardError $errors -RedirectStandardOutput (Join-Path $root 'stdout.txt')
@@ -225,6 +225,7 @@ Describe 'ConvertTo-SniProxyManifest' {
         $unit | Should -Match '(?m)^LimitNOFILE=\d+$'
         $unit | Should -Match '(?m)^AmbientCapabilities=CAP_NET_BIND_SERVICE$'
         $unit | Should -Match '(?m)^DynamicUser=yes$'
+        $unit | Should -Match '(?m)^Environment=DOTNET_GCgen0size=0x100000$'
         $unit | Should -Match 'Start-SniProxy -Path /etc/clusterexpose/routes\.yaml -Watch -Wait -DrainTimeoutSec 20'
         $file = Join-Path $TestDrive 'clusterexpose-sniproxy.service'
         Set-Content -LiteralPath $file -Value $unit

@@ -55,6 +55,13 @@ public static class SniProxyDeploymentBuilder
     /// <summary>What the pod gets past its drain before the kubelet kills it.</summary>
     public const int GraceAfterDrainSec = 10;
 
+    /// <summary>
+    /// The allocation budget between the proxy's collections (hex bytes, 1 MiB): the garbage of a
+    /// burst of connections that no later allocation collects stays resident, so a small budget keeps
+    /// an idle proxy's memory close to what its connections really hold.
+    /// </summary>
+    public const string HeadlessGen0Size = "0x100000";
+
     public static IReadOnlyList<YDocument> Build(IReadOnlyList<IExposeResource> resources, SniProxyDeploymentOptions options, out IReadOnlyList<ExposeProblem> errors)
     {
         var problems = new List<ExposeProblem>();
@@ -126,6 +133,7 @@ public static class SniProxyDeploymentBuilder
             .Add("env", new YSequence()
                 .Add(new YMap().Add("name", "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS").Add("value", "1"))
                 .Add(new YMap().Add("name", "DOTNET_ThreadPool_UnfairSemaphoreSpinLimit").Add("value", "0"))
+                .Add(new YMap().Add("name", "DOTNET_GCgen0size").Add("value", HeadlessGen0Size))
                 .Add(new YMap().Add("name", "POWERSHELL_TELEMETRY_OPTOUT").Add("value", "1")))
             .Add("ports", ports)
             .Add("readinessProbe", new YMap()

@@ -84,6 +84,8 @@ public static class SystemdUnitBuilder
             .AppendLine("Environment=HOME=%S/clusterexpose")
             .AppendLine("Environment=DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1")
             .AppendLine("Environment=DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0")
+            .AppendLine("# A 1 MiB allocation budget between collections: a long-running proxy's garbage is small, and what it leaves uncollected is resident.")
+            .AppendLine($"Environment=DOTNET_GCgen0size={SniProxyDeploymentBuilder.HeadlessGen0Size}")
             .AppendLine("Environment=POWERSHELL_TELEMETRY_OPTOUT=1")
             .AppendLine($"ExecStart={options.PwshPath} -NoProfile -NonInteractive -Command \"{command}\"")
             .AppendLine("# SIGTERM starts the drain; systemd's SIGKILL comes only after it.")

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -18,15 +20,15 @@ internal sealed class ProxyListener
 
     private readonly SniProxyServer server;
     private readonly Socket socket;
-    private readonly SocketAcceptor acceptor;
+    private readonly IReadOnlyList<SocketAcceptor> acceptors;
     private readonly CancellationTokenSource stopping = new();
-    private Task? acceptLoop;
+    private Task? acceptLoops;
 
     private ProxyListener(SniProxyServer server, ListenerSpec spec, Socket socket)
     {
         this.server = server;
         this.socket = socket;
-        acceptor = server.SocketEngine.Listen(socket);
+        acceptors = server.SocketEngine.Listen(socket);
         Spec = spec;
         Endpoint = socket.LocalEndPoint?.ToString() ?? spec.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
@@ -63,23 +65,28 @@ internal sealed class ProxyListener
         return new ProxyListener(server, spec, socket);
     }
 
-    public void Start() => acceptLoop = AcceptLoopAsync();
+    /// <summary>Starts one accept loop per acceptor the engine gave (one per event loop thread).</summary>
+    public void Start() => acceptLoops = Task.WhenAll(acceptors.Select(AcceptLoopAsync));
 
     /// <summary>Stops accepting; connections already accepted carry on.</summary>
     public async Task StopAsync()
     {
         stopping.Cancel();
-        acceptor.Dispose();
-        socket.Dispose();
-        if (acceptLoop is not null)
+        foreach (SocketAcceptor acceptor in acceptors)
         {
-            await acceptLoop.ConfigureAwait(false);
+            acceptor.Dispose();
+        }
+
+        socket.Dispose();
+        if (acceptLoops is not null)
+        {
+            await acceptLoops.ConfigureAwait(false);
         }
 
         stopping.Dispose();
     }
 
-    private async Task AcceptLoopAsync()
+    private async Task AcceptLoopAsync(SocketAcceptor acceptor)
     {
         int backoff = FirstBackoffMs;
         long lastFailure = long.MinValue / 2;

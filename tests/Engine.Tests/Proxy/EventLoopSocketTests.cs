@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
@@ -27,7 +28,7 @@ public sealed class EventLoopSocketTests : IDisposable
         Assert.True(OperatingSystem.IsLinux(), "The event loop is Linux's; these tests run where the proxy's loop does.");
         listening.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listening.Listen(16);
-        acceptor = engine.Listen(listening);
+        acceptor = OneAcceptor(listening);
     }
 
     private IPEndPoint Endpoint => (IPEndPoint)listening.LocalEndPoint!;
@@ -244,7 +245,7 @@ public sealed class EventLoopSocketTests : IDisposable
         using var listener6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp);
         listener6.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
         listener6.Listen(4);
-        using SocketAcceptor acceptor6 = engine.Listen(listener6);
+        using SocketAcceptor acceptor6 = OneAcceptor(listener6);
         using ProxySocket socket = engine.Create(AddressFamily.InterNetworkV6);
         ValueTask<ProxySocket> accepting = acceptor6.AcceptAsync(CancellationToken.None);
         await socket.ConnectAsync((IPEndPoint)listener6.LocalEndPoint!, CancellationToken.None).AsTask().WaitAsync(Patience);
@@ -262,6 +263,67 @@ public sealed class EventLoopSocketTests : IDisposable
         Assert.False(waiting.IsCompleted);
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.AsTask().WaitAsync(Patience));
+    }
+
+    [Fact]
+    public async Task EachLoopWatchesTheListenerAndNoConnectionIsLostBetweenThem()
+    {
+        using var shared = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        shared.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        shared.Listen(64);
+        IReadOnlyList<SocketAcceptor> lanes = engine.Listen(shared);
+        Assert.Equal(Math.Clamp(Environment.ProcessorCount, 1, 4), lanes.Count);
+        using var stop = new CancellationTokenSource();
+        var accepted = new System.Collections.Concurrent.ConcurrentBag<ProxySocket>();
+        Task[] loops = lanes.Select(lane => Task.Run(async () =>
+        {
+            try
+            {
+                while (true)
+                {
+                    accepted.Add(await lane.AcceptAsync(stop.Token));
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        })).ToArray();
+
+        var peers = new List<Socket>();
+        for (int i = 0; i < 40; i++)
+        {
+            var peer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await peer.ConnectAsync(shared.LocalEndPoint!);
+            peers.Add(peer);
+        }
+
+        await ProxyRoutingTests.WaitUntil(() => accepted.Count == 40);
+        stop.Cancel();
+        await Task.WhenAll(loops).WaitAsync(Patience);
+        Assert.All(accepted, s => Assert.Contains(s.RemoteEndPoint, peers.Select(p => p.LocalEndPoint)));
+        foreach (SocketAcceptor lane in lanes)
+        {
+            lane.Dispose();
+        }
+
+        foreach (ProxySocket socket in accepted)
+        {
+            socket.Dispose();
+        }
+
+        peers.ForEach(p => p.Dispose());
+    }
+
+    /// <summary>The acceptor of one loop: the others leave the listener, so every connection comes to it.</summary>
+    private SocketAcceptor OneAcceptor(Socket listener)
+    {
+        IReadOnlyList<SocketAcceptor> lanes = engine.Listen(listener);
+        foreach (SocketAcceptor other in lanes.Skip(1))
+        {
+            other.Dispose();
+        }
+
+        return lanes[0];
     }
 
     private async Task<Socket> ConnectPeerAsync()

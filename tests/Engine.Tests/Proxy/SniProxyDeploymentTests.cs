@@ -37,6 +37,7 @@ public sealed class SniProxyDeploymentTests
         Assert.Equal(new[] { "80", "443", "5432", null }, container.Sequence("ports")!.Cast<YMap>().Select(p => p.Text("hostPort")));
         Assert.Equal("metrics", container.Sequence("ports")!.Cast<YMap>().Last().Text("name"));
         Assert.Contains(container.Sequence("env")!.Cast<YMap>(), e => e.Text("name") == "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS" && e.Text("value") == "1");
+        Assert.Contains(container.Sequence("env")!.Cast<YMap>(), e => e.Text("name") == "DOTNET_GCgen0size" && e.Text("value") == "0x100000");
         string script = container.Sequence("command")!.Cast<YScalar>().Last().Value;
         Assert.Contains("Start-SniProxy -Path /etc/clusterexpose/routes.yaml -Watch -Wait -DrainTimeoutSec 30 -MetricsPort 9180 -MetricsAddress 0.0.0.0", script);
         Assert.Equal("/readyz", container.Map("readinessProbe")!.Map("httpGet")!.Text("path"));

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -50,8 +51,11 @@ internal sealed unsafe class EpollLoop
         return new EpollLoop(epoll, index);
     }
 
-    /// <summary>Watches a socket's descriptor for reading and writing; throws when the kernel refuses.</summary>
-    public void Register(LoopSocket socket, int fd)
+    /// <summary>What a connection is watched for: reading, writing and the peer's close, edge-triggered.</summary>
+    public const uint ConnectionEvents = LinuxSockets.EpollIn | LinuxSockets.EpollOut | LinuxSockets.EpollRdHup | LinuxSockets.EpollEdgeTriggered;
+
+    /// <summary>Watches a socket's descriptor for the events given; throws when the kernel refuses.</summary>
+    public void Register(LoopSocket socket, int fd, uint mask = ConnectionEvents)
     {
         uint socketGeneration;
         int slot;
@@ -78,7 +82,6 @@ internal sealed unsafe class EpollLoop
             Volatile.Write(ref slots[slot], socket);
         }
 
-        const uint mask = LinuxSockets.EpollIn | LinuxSockets.EpollOut | LinuxSockets.EpollRdHup | LinuxSockets.EpollEdgeTriggered;
         int error = LinuxSockets.EpollAdd(epoll, fd, mask, ((ulong)socketGeneration << 32) | (uint)slot);
         if (error != 0)
         {
@@ -189,10 +192,33 @@ internal sealed class EventLoopEngine : SocketEngine
 
     public override ProxySocket Create(AddressFamily family) => LoopSocket.Create(EpollLoop.Current ?? NextLoop(), family);
 
-    public override SocketAcceptor Listen(Socket listening) => new LoopAcceptor(this, listening);
+    /// <summary>
+    /// One acceptor per loop, each watching the listener exclusively (the kernel wakes one loop per
+    /// new connection) and accepting onto its own loop: a connection is read, routed and relayed on
+    /// the thread that accepted it, and the loops share the connections between them.
+    /// </summary>
+    public override IReadOnlyList<SocketAcceptor> Listen(Socket listening)
+    {
+        // Inherited by every accepted socket, so none needs a system call of its own for it.
+        listening.NoDelay = true;
+        listening.Blocking = false;
+        var acceptors = new List<SocketAcceptor>(loops.Length);
+        try
+        {
+            foreach (EpollLoop loop in loops)
+            {
+                acceptors.Add(new LoopAcceptor(loop, (int)listening.Handle));
+            }
+        }
+        catch
+        {
+            acceptors.ForEach(a => a.Dispose());
+            throw;
+        }
 
-    /// <summary>Spreads connections over the loops in turn.</summary>
+        return acceptors;
+    }
+
+    /// <summary>Spreads sockets made off the loops' threads over the loops in turn.</summary>
     internal EpollLoop NextLoop() => loops.Length == 1 ? loops[0] : loops[(int)((uint)Interlocked.Increment(ref next) % (uint)loops.Length)];
-
-    internal EpollLoop FirstLoop => loops[0];
 }

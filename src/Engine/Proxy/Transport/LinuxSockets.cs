@@ -29,6 +29,7 @@ internal static unsafe class LinuxSockets
     public const uint EpollHup = 0x10;
     public const uint EpollRdHup = 0x2000;
     public const uint EpollEdgeTriggered = 1u << 31;
+    public const uint EpollExclusive = 1u << 28;
     public const int EpollCtlAdd = 1;
     public const int EpollCtlDel = 2;
 

@@ -93,11 +93,14 @@ internal sealed unsafe class LoopSocket : ProxySocket
         return new LoopSocket(loop, fd, null, listening: false);
     }
 
-    /// <summary>Watches a listening descriptor that a <see cref="Socket"/> owns; only waits for readability.</summary>
+    /// <summary>
+    /// Watches a listening descriptor that a <see cref="Socket"/> owns; only waits for readability,
+    /// exclusively, so that of the loops watching one listener the kernel wakes one per connection.
+    /// </summary>
     public static LoopSocket Borrow(EpollLoop loop, int fd)
     {
         var socket = new LoopSocket(loop, fd, null, listening: true);
-        loop.Register(socket, fd);
+        loop.Register(socket, fd, EpollIn | EpollEdgeTriggered | EpollExclusive);
         return socket;
     }
 
@@ -642,27 +645,23 @@ internal sealed class LoopOperation : IValueTaskSource<int>, IValueTaskSource
         core.OnCompleted(continuation, state, token, flags);
 }
 
-/// <summary>Accepts on a listening <see cref="Socket"/> through the loop; each connection goes to the next loop in turn.</summary>
+/// <summary>Accepts on a listening descriptor through one loop, onto that loop.</summary>
 internal sealed class LoopAcceptor : SocketAcceptor
 {
-    private readonly EventLoopEngine engine;
+    private readonly EpollLoop loop;
     private readonly LoopSocket watched;
 
-    public LoopAcceptor(EventLoopEngine engine, Socket listening)
+    public LoopAcceptor(EpollLoop loop, int listening)
     {
-        this.engine = engine;
-
-        // Inherited by every accepted socket, so none needs a system call of its own for it.
-        listening.NoDelay = true;
-        listening.Blocking = false;
-        watched = LoopSocket.Borrow(engine.FirstLoop, (int)listening.Handle);
+        this.loop = loop;
+        watched = LoopSocket.Borrow(loop, listening);
     }
 
     public override async ValueTask<ProxySocket> AcceptAsync(CancellationToken cancellation)
     {
         while (true)
         {
-            if (watched.TryAccept(engine.NextLoop()) is LoopSocket accepted)
+            if (watched.TryAccept(loop) is LoopSocket accepted)
             {
                 return accepted;
             }

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -91,8 +92,8 @@ internal abstract class SocketEngine
     /// <summary>A new, unconnected stream socket for an address family, to be connected with <see cref="ProxySocket.ConnectAsync"/>.</summary>
     public abstract ProxySocket Create(AddressFamily family);
 
-    /// <summary>Takes over accepting on a bound, listening socket.</summary>
-    public abstract SocketAcceptor Listen(Socket listening);
+    /// <summary>Takes over accepting on a bound, listening socket: one acceptor per thread that should accept.</summary>
+    public abstract IReadOnlyList<SocketAcceptor> Listen(Socket listening);
 }
 
 /// <summary>Accepts connections on one listening socket.</summary>

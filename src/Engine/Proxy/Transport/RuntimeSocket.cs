@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading;
@@ -54,7 +55,7 @@ internal sealed class RuntimeSocketEngine : SocketEngine
     public override ProxySocket Create(AddressFamily family) =>
         new RuntimeSocket(new Socket(family, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true });
 
-    public override SocketAcceptor Listen(Socket listening) => new Acceptor(listening);
+    public override IReadOnlyList<SocketAcceptor> Listen(Socket listening) => new[] { new Acceptor(listening) };
 
     private sealed class Acceptor : SocketAcceptor
     {
