@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 namespace ClusterExpose.Engine.Proxy.Transport;
 
 /// <summary>
-/// The few Linux calls the proxy's own event loop makes: epoll, eventfd and the socket calls on raw
+/// The few Linux calls the proxy's own event loop makes: epoll and the socket calls on raw
 /// descriptors. The constants are the Linux ones (the same on x86-64 and arm64); only epoll's event
 /// record differs between the two (packed on x86-64).
 /// </summary>
@@ -20,8 +20,6 @@ internal static unsafe class LinuxSockets
     public const int SockNonBlock = 0x800;
     public const int SockCloExec = 0x80000;
     public const int EpollCloExec = 0x80000;
-    public const int EventFdNonBlock = 0x800;
-    public const int EventFdCloExec = 0x80000;
 
     public const uint EpollIn = 0x1;
     public const uint EpollOut = 0x4;
@@ -65,15 +63,6 @@ internal static unsafe class LinuxSockets
 
     [DllImport(Libc, SetLastError = true)]
     public static extern int epoll_wait(int epfd, byte* events, int maxEvents, int timeout);
-
-    [DllImport(Libc, SetLastError = true)]
-    public static extern int eventfd(uint initial, int flags);
-
-    [DllImport(Libc, SetLastError = true)]
-    public static extern nint read(int fd, byte* buffer, nint count);
-
-    [DllImport(Libc, SetLastError = true)]
-    public static extern nint write(int fd, byte* buffer, nint count);
 
     [DllImport(Libc, SetLastError = true)]
     public static extern int socket(int domain, int type, int protocol);
