@@ -40,7 +40,13 @@ if (args.Length > 0 && args[0] == "profile-http")
 {
     // For a profiler: the proxy as the bench runs it, under HTTP keep-alive load for the seconds given;
     // attach perf or strace to the pid it prints.
-    return await Bench.ProfileHttpAsync(TimeSpan.FromSeconds(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 20), args.Length > 2 ? args[2] : "ClusterExpose");
+    return await Bench.ProfileRequestsAsync(TimeSpan.FromSeconds(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 20), args.Length > 2 ? args[2] : "ClusterExpose", ports => ports.Http, LoadGenerator.HttpThroughputAsync);
+}
+
+if (args.Length > 0 && args[0] == "profile-keepalive")
+{
+    // ClusterExpose.Bench profile-keepalive [seconds] [ClusterExpose|HAProxy|nginx]: the same for small requests through the TLS relay.
+    return await Bench.ProfileRequestsAsync(TimeSpan.FromSeconds(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 20), args.Length > 2 ? args[2] : "ClusterExpose", ports => ports.Tls, LoadGenerator.KeepAliveThroughputAsync);
 }
 
 if (args.Length > 0 && args[0] == "profile-conn")
@@ -293,14 +299,14 @@ internal sealed class Bench
         await Task.Delay(500);
     }
 
-    public static async Task<int> ProfileHttpAsync(TimeSpan duration, string target)
+    public static async Task<int> ProfileRequestsAsync(TimeSpan duration, string target, Func<TargetPorts, int> port, Func<int, int, TimeSpan, Task<double>> load)
     {
         using var origins = new Origins(1 << 20);
         using ProxyProcess proxy = StartForProfile(target, origins);
-        await LoadGenerator.HttpThroughputAsync(proxy.Ports.Http, 8, TimeSpan.FromSeconds(3));
+        await load(port(proxy.Ports), 8, TimeSpan.FromSeconds(3));
         Console.WriteLine($"pid {proxy.Pid}");
         double cpu = proxy.CpuSeconds();
-        double perSecond = await LoadGenerator.HttpThroughputAsync(proxy.Ports.Http, 8, duration);
+        double perSecond = await load(port(proxy.Ports), 8, duration);
         double used = proxy.CpuSeconds() - cpu;
         Console.WriteLine($"{perSecond:0} requests/s, {used * 1e6 / (perSecond * duration.TotalSeconds):0.0} us CPU per request, proxy core {used * 100 / duration.TotalSeconds:0}%");
         return 0;
@@ -430,6 +436,24 @@ internal sealed class Bench
         return sorted[sorted.Length / 2];
     }
 
+    /// <summary>
+    /// ClusterExpose over HAProxy round by round: the two were measured minutes apart within a round,
+    /// so on a shared host whose speed drifts this is the steadier comparison; the spread says how far
+    /// to trust it.
+    /// </summary>
+    private string RoundRatios(string metric)
+    {
+        if (!samples.TryGetValue(("ClusterExpose", metric), out List<double>? ours) || !samples.TryGetValue(("HAProxy", metric), out List<double>? haproxy))
+        {
+            return "n/a";
+        }
+
+        double[] ratios = ours.Zip(haproxy).Where(pair => pair.Second != 0).Select(pair => pair.First / pair.Second).OrderBy(r => r).ToArray();
+        return ratios.Length == 0
+            ? "n/a"
+            : string.Create(CultureInfo.InvariantCulture, $"{ratios[ratios.Length / 2]:0.00} ({ratios[0]:0.00}-{ratios[^1]:0.00})");
+    }
+
     private string Report()
     {
         string[] targets = { "direct", "ClusterExpose", "HAProxy", "nginx", "sniproxy" };
@@ -438,15 +462,15 @@ internal sealed class Bench
         text.AppendLine($"Medians of {rounds} rounds; {Environment.ProcessorCount} cores, proxy pinned to core {ProxyCore}, load generator and origins to core {LoadCore}.");
         text.AppendLine($"Handshakes {Handshakes}, keep-alive requests {Requests} (TLS relay; HTTP routed per request), bulk TCP {BulkPlainBytes >> 20} MiB, bulk TLS {BulkTlsBytes >> 20} MiB, idle connections {IdleConnections}.");
         text.AppendLine();
-        text.AppendLine("| metric | " + string.Join(" | ", targets) + " | ClusterExpose / HAProxy |");
-        text.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", targets.Length + 1)));
+        text.AppendLine("| metric | " + string.Join(" | ", targets) + " | ClusterExpose / HAProxy | per-round ratios: median (min-max) |");
+        text.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", targets.Length + 2)));
         foreach (string metric in metrics)
         {
             var cells = targets.Select(t => Median(t, metric) is double v ? v.ToString(v >= 100 ? "0" : "0.00", CultureInfo.InvariantCulture) : "n/a");
             double? ours = Median("ClusterExpose", metric);
             double? haproxy = Median("HAProxy", metric);
             string ratio = ours is double o && haproxy is double h && h != 0 ? (o / h).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
-            text.AppendLine($"| {metric} | {string.Join(" | ", cells)} | {ratio} |");
+            text.AppendLine($"| {metric} | {string.Join(" | ", cells)} | {ratio} | {RoundRatios(metric)} |");
         }
 
         return text.ToString();
