@@ -144,7 +144,8 @@ internal sealed class Bench
         var running = new List<(string Name, ProxyProcess? Proxy)>();
         try
         {
-            foreach (var (name, start) in targets.Where(t => only is null || only.Split(',').Contains(t.Name)))
+            // BENCH_ONLY=a,b also sets the order within a round, to tell a target's figures from its place.
+            foreach (var (name, start) in only is null ? targets : only.Split(',').SelectMany(n => targets.Where(t => t.Name == n)))
             {
                 running.Add((name, start()));
             }
@@ -163,9 +164,12 @@ internal sealed class Bench
             samples.Clear();
             for (int round = 1; round <= rounds; round++)
             {
-                foreach (var (name, proxy) in running)
+                // Each round starts one target later, so that no target is always the one measured
+                // right after another's bulk transfers.
+                foreach (var (name, proxy) in running.Skip((round - 1) % running.Count).Concat(running.Take((round - 1) % running.Count)))
                 {
                     Console.WriteLine($"progress {step++}/{steps} round {round}: {name}");
+                    await SettleAsync();
                     await MeasureAsync(name, proxy, proxy?.Ports ?? new TargetPorts(origins.TlsPort, origins.SourcePort, origins.HttpPort), origins);
                 }
 
@@ -184,7 +188,22 @@ internal sealed class Bench
             + (pwsh is not null && module is not null ? StartMemory.Report(pwsh, module) : string.Empty);
         Console.WriteLine(report);
         File.WriteAllText(Path.Combine(outFolder, "results.md"), report);
+        // Every round's figure, for the spread behind a median.
+        File.WriteAllLines(Path.Combine(outFolder, "rounds.tsv"), samples.OrderBy(s => s.Key.Metric, StringComparer.Ordinal).ThenBy(s => s.Key.Target, StringComparer.Ordinal)
+            .Select(s => $"{s.Key.Metric}\t{s.Key.Target}\t{string.Join('\t', s.Value.Select(v => v.ToString("0.###", CultureInfo.InvariantCulture)))}"));
         return 0;
+    }
+
+    /// <summary>
+    /// The load generator and the origins collect what the last target left in their heap before the
+    /// next one is measured: a full collection in the middle of a target's run would stall the core
+    /// its load comes from and be counted against that target.
+    /// </summary>
+    private static async Task SettleAsync()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        await Task.Delay(1000);
     }
 
     private async Task MeasureAsync(string target, ProxyProcess? proxy, TargetPorts ports, Origins origins)
