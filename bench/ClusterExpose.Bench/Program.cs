@@ -40,25 +40,25 @@ if (args.Length > 0 && args[0] == "profile-http")
 {
     // For a profiler: the proxy as the bench runs it, under HTTP keep-alive load for the seconds given;
     // attach perf or strace to the pid it prints.
-    return await Bench.ProfileRequestsAsync(TimeSpan.FromSeconds(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 20), args.Length > 2 ? args[2] : "ClusterExpose", ports => ports.Http, LoadGenerator.HttpThroughputAsync);
+    return await Bench.ProfileRequestsAsync(ProfileSeconds(), ProfileTarget(), ports => ports.Http, LoadGenerator.HttpThroughputAsync);
 }
 
 if (args.Length > 0 && args[0] == "profile-keepalive")
 {
     // ClusterExpose.Bench profile-keepalive [seconds] [ClusterExpose|HAProxy|nginx]: the same for small requests through the TLS relay.
-    return await Bench.ProfileRequestsAsync(TimeSpan.FromSeconds(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 20), args.Length > 2 ? args[2] : "ClusterExpose", ports => ports.Tls, LoadGenerator.KeepAliveThroughputAsync);
+    return await Bench.ProfileRequestsAsync(ProfileSeconds(), ProfileTarget(), ports => ports.Tls, LoadGenerator.KeepAliveThroughputAsync);
 }
 
 if (args.Length > 0 && args[0] == "profile-conn")
 {
     // ClusterExpose.Bench profile-conn [seconds] [ClusterExpose|HAProxy|nginx]: new TLS connections with a request, alone.
-    return await Bench.ProfileConnectionsAsync(TimeSpan.FromSeconds(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 20), args.Length > 2 ? args[2] : "ClusterExpose");
+    return await Bench.ProfileConnectionsAsync(ProfileSeconds(), ProfileTarget());
 }
 
 if (args.Length > 0 && args[0] == "profile-latency")
 {
     // ClusterExpose.Bench profile-latency [runs] [ClusterExpose|HAProxy|nginx]: the unloaded latency rows alone.
-    return await Bench.ProfileLatencyAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5, args.Length > 2 ? args[2] : "ClusterExpose");
+    return await Bench.ProfileLatencyAsync(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5, ProfileTarget());
 }
 
 int rounds = OptionValue("--rounds", 3);
@@ -68,6 +68,11 @@ Directory.CreateDirectory(outFolder);
 string? pwshPath = args.SkipWhile(a => a != "--pwsh").Skip(1).FirstOrDefault();
 string? modulePath = args.SkipWhile(a => a != "--module").Skip(1).FirstOrDefault();
 return await new Bench(rounds, quick, Path.GetFullPath(outFolder), pwshPath, modulePath).RunAsync();
+
+// The profile modes' arguments: [seconds (or runs)] [target].
+TimeSpan ProfileSeconds() => TimeSpan.FromSeconds(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 20);
+
+string ProfileTarget() => args.Length > 2 ? args[2] : "ClusterExpose";
 
 int OptionValue(string name, int fallback)
 {
