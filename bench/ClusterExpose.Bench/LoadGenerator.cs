@@ -63,6 +63,48 @@ internal static class LoadGenerator
     /// <summary>HTTP requests per second over <paramref name="connections"/> kept-alive plain connections for a fixed time.</summary>
     public static Task<double> HttpThroughputAsync(int port, int connections, TimeSpan duration) => ThroughputAsync(() => HttpRequests.OpenAsync(port), connections, duration);
 
+    /// <summary>
+    /// Sequential small requests on one kept-alive TLS connection to each port, taken in turn (the
+    /// first port of each pass moves on by one every pass), one request in flight at a time; the
+    /// latencies of each port's requests, in microseconds.
+    /// </summary>
+    public static Task<double[][]> InterleavedKeepAliveLatenciesAsync(IReadOnlyList<int> ports, int requests) =>
+        InterleavedLatenciesAsync(ports.Select(port => (Func<Task<IRequests>>)(() => TlsRequests.OpenAsync(port))).ToArray(), requests);
+
+    /// <summary>As <see cref="InterleavedKeepAliveLatenciesAsync"/>, for small HTTP requests on plain kept-alive connections.</summary>
+    public static Task<double[][]> InterleavedHttpLatenciesAsync(IReadOnlyList<int> ports, int requests) =>
+        InterleavedLatenciesAsync(ports.Select(port => (Func<Task<IRequests>>)(() => HttpRequests.OpenAsync(port))).ToArray(), requests);
+
+    private static async Task<double[][]> InterleavedLatenciesAsync(IReadOnlyList<Func<Task<IRequests>>> opens, int requests)
+    {
+        var connections = new List<IRequests>(opens.Count);
+        try
+        {
+            foreach (Func<Task<IRequests>> open in opens)
+            {
+                connections.Add(await open());
+            }
+
+            double[][] latencies = connections.Select(_ => new double[requests]).ToArray();
+            for (int i = 0; i < requests; i++)
+            {
+                for (int turn = 0; turn < connections.Count; turn++)
+                {
+                    int which = (i + turn) % connections.Count;
+                    long start = Stopwatch.GetTimestamp();
+                    await connections[which].ExchangeAsync();
+                    latencies[which][i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds * 1000;
+                }
+            }
+
+            return latencies;
+        }
+        finally
+        {
+            connections.ForEach(c => c.Dispose());
+        }
+    }
+
     private static async Task<double[]> LatenciesAsync(Func<Task<IRequests>> open, int requests)
     {
         using IRequests connection = await open();

@@ -49,10 +49,11 @@ if (args.Length > 0 && args[0] == "profile-keepalive")
     return await Bench.ProfileRequestsAsync(ProfileSeconds(), ProfileTarget(), ports => ports.Tls, LoadGenerator.KeepAliveThroughputAsync);
 }
 
-if (args.Length > 0 && args[0] == "profile-conn")
+if (args.Length > 0 && args[0] is "profile-conn" or "profile-handshakes")
 {
-    // ClusterExpose.Bench profile-conn [seconds] [ClusterExpose|HAProxy|nginx]: new TLS connections with a request, alone.
-    return await Bench.ProfileConnectionsAsync(ProfileSeconds(), ProfileTarget());
+    // ClusterExpose.Bench profile-conn|profile-handshakes [seconds] [ClusterExpose|HAProxy|nginx]: new TLS
+    // connections alone, with a request each or (profile-handshakes) closed right after the handshake.
+    return await Bench.ProfileConnectionsAsync(ProfileSeconds(), ProfileTarget(), withRequest: args[0] == "profile-conn");
 }
 
 if (args.Length > 0 && args[0] == "profile-latency")
@@ -163,19 +164,26 @@ internal sealed class Bench
             foreach (var (name, proxy) in running)
             {
                 Console.WriteLine($"progress {step++}/{steps} warm-up: {name}");
-                await MeasureAsync(name, proxy, proxy?.Ports ?? new TargetPorts(origins.TlsPort, origins.SourcePort, origins.HttpPort), origins);
+                await MeasureAsync(name, proxy, PortsOf(proxy, origins), origins);
             }
 
+            await MeasureNewConnectionsAsync(running, origins);
+            await MeasureLatenciesAsync(running, origins);
             samples.Clear();
             for (int round = 1; round <= rounds; round++)
             {
+                await SettleAsync();
+                await MeasureNewConnectionsAsync(running, origins);
+                await SettleAsync();
+                await MeasureLatenciesAsync(running, origins);
+
                 // Each round starts one target later, so that no target is always the one measured
                 // right after another's bulk transfers.
                 foreach (var (name, proxy) in running.Skip((round - 1) % running.Count).Concat(running.Take((round - 1) % running.Count)))
                 {
                     Console.WriteLine($"progress {step++}/{steps} round {round}: {name}");
                     await SettleAsync();
-                    await MeasureAsync(name, proxy, proxy?.Ports ?? new TargetPorts(origins.TlsPort, origins.SourcePort, origins.HttpPort), origins);
+                    await MeasureAsync(name, proxy, PortsOf(proxy, origins), origins);
                 }
 
                 foreach (var (name, start) in targets.Where(t => running.Any(r => r.Name == t.Name)))
@@ -213,29 +221,11 @@ internal sealed class Bench
 
     private async Task MeasureAsync(string target, ProxyProcess? proxy, TargetPorts ports, Origins origins)
     {
-        await LoadGenerator.HandshakesAsync(ports.Tls, 50, 4);
-        double cpu = proxy?.CpuSeconds() ?? 0;
-        TimeSpan wall = await LoadGenerator.HandshakesAsync(ports.Tls, Handshakes, 16);
-        Add(target, "tls-conn/s", Handshakes / wall.TotalSeconds);
-        if (proxy is not null)
-        {
-            Add(target, "cpu-us/tls-conn", (proxy.CpuSeconds() - cpu) * 1e6 / Handshakes);
-        }
-
-        // As users' clients connect: a handshake, one request and its answer, the close.
-        cpu = proxy?.CpuSeconds() ?? 0;
-        wall = await LoadGenerator.ConnectionsWithRequestAsync(ports.Tls, Handshakes, 16);
-        Add(target, "tls-conn+req/s", Handshakes / wall.TotalSeconds);
-        if (proxy is not null)
-        {
-            Add(target, "cpu-us/tls-conn+req", (proxy.CpuSeconds() - cpu) * 1e6 / Handshakes);
-        }
-
         TimeSpan keepAliveWindow = TimeSpan.FromSeconds(quick ? 1 : 3);
-        await MeasureRequestsAsync(target, proxy, new RequestMetrics("p50-us", "p99-us", "keepalive-req/s", "cpu-us/keepalive-req", "proxy-core-%-keepalive"),
-            () => LoadGenerator.KeepAliveLatenciesAsync(ports.Tls, Requests), () => LoadGenerator.KeepAliveThroughputAsync(ports.Tls, 8, keepAliveWindow), keepAliveWindow);
+        await MeasureRequestsAsync(target, proxy, new RequestMetrics("keepalive-req/s", "cpu-us/keepalive-req", "proxy-core-%-keepalive"),
+            () => LoadGenerator.KeepAliveThroughputAsync(ports.Tls, 8, keepAliveWindow), keepAliveWindow);
 
-        cpu = proxy?.CpuSeconds() ?? 0;
+        double cpu = proxy?.CpuSeconds() ?? 0;
         var (tlsBytes, tlsElapsed) = await LoadGenerator.BulkTlsAsync(ports.Tls, BulkTlsBytes);
         Add(target, "tls-passthrough-MB/s", tlsBytes / tlsElapsed.TotalSeconds / 1e6);
         if (proxy is not null)
@@ -246,8 +236,8 @@ internal sealed class Bench
         if (ports.Http != 0)
         {
             // HTTP routed per request by Host, kept alive on both sides: the listener of port 80.
-            await MeasureRequestsAsync(target, proxy, new RequestMetrics("http-p50-us", "http-p99-us", "http-req/s", "cpu-us/http-req", "proxy-core-%-http"),
-                () => LoadGenerator.HttpLatenciesAsync(ports.Http, Requests), () => LoadGenerator.HttpThroughputAsync(ports.Http, 8, keepAliveWindow), keepAliveWindow);
+            await MeasureRequestsAsync(target, proxy, new RequestMetrics("http-req/s", "cpu-us/http-req", "proxy-core-%-http"),
+                () => LoadGenerator.HttpThroughputAsync(ports.Http, 8, keepAliveWindow), keepAliveWindow);
         }
 
         if (ports.Plain == 0)
@@ -264,18 +254,87 @@ internal sealed class Bench
         }
     }
 
+    /// <summary>Where a target listens: a proxy's ports, or the origins' own for the direct connection.</summary>
+    private static TargetPorts PortsOf(ProxyProcess? proxy, Origins origins) => proxy?.Ports ?? new TargetPorts(origins.TlsPort, origins.SourcePort, origins.HttpPort);
+
     /// <summary>
-    /// Small requests on kept-alive connections: the latency of sequential ones on one connection
-    /// (p50, p99: the unloaded latency), then requests/s over 8 connections with the proxy's CPU over
-    /// the same seconds, which says which side the throughput is bound by: a proxy near one whole core
-    /// is the limit, one well below it waits on the load generator.
+    /// New TLS connections through every target, 16 at a time: full handshakes closed at once, then
+    /// connections as users' clients make them (a handshake, one request and its answer, the close).
+    /// Each kind runs in five slices per target, the targets taking turns slice by slice, and a
+    /// target's CPU is summed over its own slices (the others sit idle meanwhile): a noisy stretch of
+    /// the host then lands on every target alike, as in <see cref="MeasureLatenciesAsync"/>.
     /// </summary>
-    private async Task MeasureRequestsAsync(string target, ProxyProcess? proxy, RequestMetrics names, Func<Task<double[]>> sequential, Func<Task<double>> concurrent, TimeSpan window)
+    private async Task MeasureNewConnectionsAsync(IReadOnlyList<(string Name, ProxyProcess? Proxy)> running, Origins origins)
     {
-        double[] latencies = await sequential();
+        await MeasureConnectionSlicesAsync(running, origins, "tls-conn/s", "cpu-us/tls-conn", (port, count) => LoadGenerator.HandshakesAsync(port, count, 16));
+        await MeasureConnectionSlicesAsync(running, origins, "tls-conn+req/s", "cpu-us/tls-conn+req", (port, count) => LoadGenerator.ConnectionsWithRequestAsync(port, count, 16));
+    }
+
+    private async Task MeasureConnectionSlicesAsync(IReadOnlyList<(string Name, ProxyProcess? Proxy)> running, Origins origins, string rate, string cpuPerConnection, Func<int, int, Task<TimeSpan>> connect)
+    {
+        const int Slices = 5;
+        int perSlice = Handshakes / Slices;
+        var wall = new TimeSpan[running.Count];
+        var cpu = new double[running.Count];
+        for (int slice = 0; slice < Slices; slice++)
+        {
+            for (int turn = 0; turn < running.Count; turn++)
+            {
+                int which = (slice + turn) % running.Count;
+                ProxyProcess? proxy = running[which].Proxy;
+                double before = proxy?.CpuSeconds() ?? 0;
+                wall[which] += await connect(PortsOf(proxy, origins).Tls, perSlice);
+                cpu[which] += (proxy?.CpuSeconds() ?? 0) - before;
+            }
+        }
+
+        for (int i = 0; i < running.Count; i++)
+        {
+            Add(running[i].Name, rate, Slices * perSlice / wall[i].TotalSeconds);
+            if (running[i].Proxy is not null)
+            {
+                Add(running[i].Name, cpuPerConnection, cpu[i] * 1e6 / (Slices * perSlice));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Unloaded latency (p50, p99) of every target in one pass: one kept-alive connection to each,
+    /// through the TLS relay and through the HTTP listener, and sequential small requests taken in
+    /// turn, one in flight at a time. A stall of the host (another guest, a hypervisor exit) then
+    /// lands on every target alike, instead of on whichever target happened to be measured during it.
+    /// </summary>
+    private async Task MeasureLatenciesAsync(IReadOnlyList<(string Name, ProxyProcess? Proxy)> running, Origins origins)
+    {
+        var targets = running.Select(r => (r.Name, Ports: PortsOf(r.Proxy, origins))).ToList();
+        double[][] tls = await LoadGenerator.InterleavedKeepAliveLatenciesAsync(targets.Select(t => t.Ports.Tls).ToArray(), Requests);
+        for (int i = 0; i < targets.Count; i++)
+        {
+            AddPercentiles(targets[i].Name, "p50-us", "p99-us", tls[i]);
+        }
+
+        var http = targets.Where(t => t.Ports.Http != 0).ToList();
+        double[][] httpLatencies = await LoadGenerator.InterleavedHttpLatenciesAsync(http.Select(t => t.Ports.Http).ToArray(), Requests);
+        for (int i = 0; i < http.Count; i++)
+        {
+            AddPercentiles(http[i].Name, "http-p50-us", "http-p99-us", httpLatencies[i]);
+        }
+    }
+
+    private void AddPercentiles(string target, string p50, string p99, double[] latencies)
+    {
         Array.Sort(latencies);
-        Add(target, names.P50, latencies[latencies.Length / 2]);
-        Add(target, names.P99, latencies[(int)(latencies.Length * 0.99)]);
+        Add(target, p50, latencies[latencies.Length / 2]);
+        Add(target, p99, latencies[(int)(latencies.Length * 0.99)]);
+    }
+
+    /// <summary>
+    /// Requests/s of small requests over 8 kept-alive connections, with the proxy's CPU over the same
+    /// seconds, which says which side the throughput is bound by: a proxy near one whole core is the
+    /// limit, one well below it waits on the load generator.
+    /// </summary>
+    private async Task MeasureRequestsAsync(string target, ProxyProcess? proxy, RequestMetrics names, Func<Task<double>> concurrent, TimeSpan window)
+    {
         double cpu = proxy?.CpuSeconds() ?? 0;
         double perSecond = await concurrent();
         Add(target, names.Rate, perSecond);
@@ -337,21 +396,25 @@ internal sealed class Bench
     }
 
     /// <summary>
-    /// For a profiler: new TLS connections as clients make them (a handshake, one request and its
-    /// answer, the close), 16 at a time, in batches of 2000 for about the seconds given, against one
-    /// target; each batch's proxy CPU per connection printed.
+    /// For a profiler: new TLS connections, 16 at a time, in batches of 2000 for about the seconds
+    /// given, against one target; each batch's proxy CPU per connection printed. With a request, as
+    /// clients make them (a handshake, one request and its answer, the close); without, the bench's
+    /// handshake row (a full handshake, then the close).
     /// </summary>
-    public static async Task<int> ProfileConnectionsAsync(TimeSpan duration, string target)
+    public static async Task<int> ProfileConnectionsAsync(TimeSpan duration, string target, bool withRequest)
     {
         using var origins = new Origins(1 << 20);
         using ProxyProcess proxy = StartForProfile(target, origins);
-        await LoadGenerator.ConnectionsWithRequestAsync(proxy.Ports.Tls, 200, 16);
+        Func<int, Task<TimeSpan>> batch = count => withRequest
+            ? LoadGenerator.ConnectionsWithRequestAsync(proxy.Ports.Tls, count, 16)
+            : LoadGenerator.HandshakesAsync(proxy.Ports.Tls, count, 16);
+        await batch(200);
         Console.WriteLine($"pid {proxy.Pid}");
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < duration)
         {
             double cpu = proxy.CpuSeconds();
-            TimeSpan wall = await LoadGenerator.ConnectionsWithRequestAsync(proxy.Ports.Tls, 2000, 16);
+            TimeSpan wall = await batch(2000);
             Console.WriteLine($"{2000 / wall.TotalSeconds:0} connections/s, {(proxy.CpuSeconds() - cpu) * 1e6 / 2000:0} us CPU per connection");
         }
 
@@ -502,4 +565,4 @@ internal sealed class Bench
 }
 
 /// <summary>The names one request measurement reports under.</summary>
-internal sealed record RequestMetrics(string P50, string P99, string Rate, string CpuPerRequest, string CoreShare);
+internal sealed record RequestMetrics(string Rate, string CpuPerRequest, string CoreShare);

@@ -34,6 +34,7 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
     private int expired;
     private int aborted;
     private int runningPumps;
+    private int finishedDirections;
     private CancellationTokenSource? activity;
 
     // What the access log says of the connection (kept whether or not it is on: a few stores and adds).
@@ -400,6 +401,7 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
         bool expected = firstBytes.AnswerExpected;
 
         // Set before either starts: a direction may end before the other has begun.
+        Volatile.Write(ref finishedDirections, 0);
         Volatile.Write(ref runningPumps, 2);
         _ = SocketPump.RunAsync(client, backendSocket, bufferSize, SniProxyServer.PostedReadBytes, this, fromClient: true, expected);
         _ = SocketPump.RunAsync(backendSocket, client, bufferSize, SniProxyServer.PostedReadBytes, this, fromClient: false, expected);
@@ -444,6 +446,8 @@ internal sealed class ProxyConnection : IRelayObserver, IBackendHolder
     byte[] IRelayObserver.RentBuffer(int size) => server.RentBuffer(size);
 
     void IRelayObserver.ReturnBuffer(byte[] buffer) => server.ReturnBuffer(buffer);
+
+    bool IRelayObserver.FinishesLast() => Interlocked.Increment(ref finishedDirections) == 2;
 
     void IRelayObserver.Ended(PumpOutcome outcome)
     {

@@ -22,6 +22,12 @@ internal interface IRelayObserver
 {
     void Transferred(bool fromClient, int bytes);
 
+    /// <summary>
+    /// Called when this direction's source has sent FIN: true when the other direction had ended the
+    /// same way, so that both are finished and the connection is about to close its sockets.
+    /// </summary>
+    bool FinishesLast();
+
     /// <summary>Called once per direction; anything but a clean FIN ends the other direction too.</summary>
     void Ended(PumpOutcome outcome);
 
@@ -126,7 +132,13 @@ internal static class SocketPump
                         {
                             try
                             {
-                                destination.Shutdown(SocketShutdown.Send);
+                                // The second FIN of a relay needs no shutdown of its own: the connection
+                                // closes both sockets as this pump ends, and the close sends the FIN.
+                                if (!observer.FinishesLast())
+                                {
+                                    destination.Shutdown(SocketShutdown.Send);
+                                }
+
                                 outcome = PumpOutcome.SourceClosed;
                             }
                             catch (Exception exception) when (exception is SocketException or ObjectDisposedException)

@@ -43,6 +43,42 @@ public class ProxyFaultTests
         Assert.Equal(payload, await ReadToEndAsync(client));
     }
 
+    [Fact]
+    public async Task AServerThatClosesFirstStillReadsTheClientsLastBytesAndACleanEnd()
+    {
+        // The server says goodbye and shuts its side; the client answers after that and closes. The
+        // relay's second FIN goes out with the close of the server's socket: the server must read the
+        // answer and then the end of the stream, not a reset.
+        var heard = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = new LoopbackServer(async (client, token) =>
+        {
+            NetworkStream stream = client.GetStream();
+            await stream.WriteAsync("bye"u8.ToArray(), token);
+            client.Client.Shutdown(SocketShutdown.Send);
+            try
+            {
+                var all = new MemoryStream();
+                await stream.CopyToAsync(all, token);
+                heard.TrySetResult(Encoding.ASCII.GetString(all.ToArray()) + "|end");
+            }
+            catch (Exception exception) when (exception is IOException or SocketException)
+            {
+                heard.TrySetResult("reset: " + exception.Message);
+            }
+        });
+        int port = Backends.ClosedPort();
+        await using ProxyUnderTest proxy = StartProxy(new IExposeResource[] { ProxyUnderTest.Forward("db", port, server.Port) });
+
+        using (var client = new TcpClient())
+        {
+            await client.ConnectAsync(IPAddress.Loopback, proxy.Port(ListenerKind.Tcp));
+            Assert.Equal("bye"u8.ToArray(), await ReadToEndAsync(client));
+            await client.GetStream().WriteAsync("late answer"u8.ToArray());
+        }
+
+        Assert.Equal("late answer|end", await heard.Task.WaitAsync(Patience));
+    }
+
     [Theory]
     [InlineData(ProxyProtocolVersion.V1)]
     [InlineData(ProxyProtocolVersion.V2)]

@@ -34,6 +34,16 @@ internal sealed unsafe class LoopSocket : ProxySocket
     private bool readEnded;
     private bool writeEnded;
 
+    // The read counter of the event that first announced the end, and whether any event reported an
+    // error: a read that came back short after a plain FIN was announced has left nothing but the end
+    // of the stream, so the next read returns 0 without asking the kernel.
+    private int readEndedAt;
+    private bool readFailed;
+
+    // Whether the event that completes a pending connect reported a failure: only then is the
+    // socket's pending error worth a system call to read.
+    private bool writeFailed;
+
     private LoopOperation? reading;
     private LoopOperation? writing;
     private LoopOperation? readOperation;
@@ -360,7 +370,13 @@ internal sealed unsafe class LoopSocket : ProxySocket
             if ((events & (EpollIn | EpollHup | EpollErr | EpollRdHup)) != 0)
             {
                 readEvents++;
-                readEnded |= (events & (EpollHup | EpollErr | EpollRdHup)) != 0;
+                if (!readEnded && (events & (EpollHup | EpollErr | EpollRdHup)) != 0)
+                {
+                    readEnded = true;
+                    readEndedAt = readEvents;
+                }
+
+                readFailed |= (events & EpollErr) != 0;
                 if (reading is LoopOperation pending && pending.TryComplete())
                 {
                     reading = null;
@@ -371,7 +387,8 @@ internal sealed unsafe class LoopSocket : ProxySocket
             if ((events & (EpollOut | EpollHup | EpollErr)) != 0)
             {
                 writeEvents++;
-                writeEnded |= (events & (EpollHup | EpollErr)) != 0;
+                writeFailed = (events & (EpollHup | EpollErr)) != 0;
+                writeEnded |= writeFailed;
                 if (writing is LoopOperation pending && pending.TryComplete())
                 {
                     writing = null;
@@ -408,6 +425,11 @@ internal sealed unsafe class LoopSocket : ProxySocket
     /// <summary>Under the lock: a receive; -1 when it would block (the socket is then drained).</summary>
     internal int TryReceive(Span<byte> buffer)
     {
+        if (readEnded && !readFailed && readDrained - readEndedAt >= 0)
+        {
+            return 0;
+        }
+
         int version = readEvents;
         while (true)
         {
@@ -444,10 +466,12 @@ internal sealed unsafe class LoopSocket : ProxySocket
         }
     }
 
-    /// <summary>Under the lock: whether a wait for bytes is over (0) or must block (-1); a listener's wait is over whenever it was woken.</summary>
+    /// <summary>Under the lock: whether a wait for bytes is over (0) or must block (-1).</summary>
     internal int PeekReadable()
     {
-        if (listening)
+        // A listener's wait is over whenever it was woken, and so is any wait once the end was announced:
+        // the read that follows returns the end or the error.
+        if (listening || readEnded)
         {
             return 0;
         }
@@ -508,8 +532,12 @@ internal sealed unsafe class LoopSocket : ProxySocket
         }
     }
 
-    /// <summary>Under the lock: how a connect ended, from the socket's pending error.</summary>
-    internal int ConnectResult() => PendingError(fd);
+    /// <summary>
+    /// Under the lock: how a connect ended. A writable event without an error or hang-up is a
+    /// connection made; otherwise the socket's pending error says why it failed (0 when a peer that
+    /// accepted has already closed again).
+    /// </summary>
+    internal int ConnectResult() => writeFailed ? PendingError(fd) : 0;
 }
 
 internal enum LoopOperationKind
