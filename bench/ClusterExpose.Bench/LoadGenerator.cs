@@ -138,13 +138,20 @@ internal static class LoadGenerator
         return total / watch.Elapsed.TotalSeconds;
     }
 
-    /// <summary>Reads the source origin's bulk bytes through a plain forward.</summary>
-    public static async Task<(long Bytes, TimeSpan Elapsed)> BulkPlainAsync(int port)
+    /// <summary>Reads <paramref name="bytes"/> of the source origin's bulk bytes (all of them when null) through a plain forward.</summary>
+    public static async Task<(long Bytes, TimeSpan Elapsed)> BulkPlainAsync(int port, long? bytes = null)
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, port);
         var watch = Stopwatch.StartNew();
-        await socket.SendAsync("B"u8.ToArray());
+        byte[] command = new byte[bytes is null ? 1 : 9];
+        command[0] = bytes is null ? (byte)'B' : (byte)'S';
+        if (bytes is long count)
+        {
+            BitConverter.TryWriteBytes(command.AsSpan(1), count);
+        }
+
+        await socket.SendAsync(command);
         var buffer = new byte[256 * 1024];
         long total = 0;
         int read;

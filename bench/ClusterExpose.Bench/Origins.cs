@@ -164,17 +164,26 @@ internal sealed class Origins : IDisposable
 
     private async Task ServeSourceAsync(Socket socket)
     {
-        // The first byte says what to do: 'B' streams the bulk bytes, 'H' holds the connection open.
+        // The first byte says what to do: 'B' streams the bulk bytes, 'S' and a 64-bit little-endian
+        // count streams that many, 'H' holds the connection open.
         var command = new byte[1];
         if (await socket.ReceiveAsync(command) == 0)
         {
             return;
         }
 
-        if (command[0] == (byte)'B')
+        if (command[0] is (byte)'B' or (byte)'S')
         {
             using var stream = new NetworkStream(socket, ownsSocket: false);
-            await WriteBulkAsync(stream, BulkBytes);
+            long bytes = BulkBytes;
+            if (command[0] == (byte)'S')
+            {
+                var count = new byte[8];
+                await stream.ReadExactlyAsync(count);
+                bytes = Math.Min(BulkBytes, BitConverter.ToInt64(count));
+            }
+
+            await WriteBulkAsync(stream, bytes);
             socket.Shutdown(SocketShutdown.Send);
             return;
         }

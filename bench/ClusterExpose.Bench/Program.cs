@@ -49,6 +49,12 @@ if (args.Length > 0 && args[0] == "profile-keepalive")
     return await Bench.ProfileRequestsAsync(ProfileSeconds(), ProfileTarget(), ports => ports.Tls, LoadGenerator.KeepAliveThroughputAsync);
 }
 
+if (args.Length > 0 && args[0] == "profile-bulk")
+{
+    // ClusterExpose.Bench profile-bulk [seconds] [ClusterExpose|HAProxy|nginx]: 2 GiB transfers through the plain TCP forward, alone.
+    return await Bench.ProfileBulkAsync(ProfileSeconds(), ProfileTarget());
+}
+
 if (args.Length > 0 && args[0] is "profile-conn" or "profile-handshakes")
 {
     // ClusterExpose.Bench profile-conn|profile-handshakes [seconds] [ClusterExpose|HAProxy|nginx]: new TLS
@@ -169,6 +175,7 @@ internal sealed class Bench
 
             await MeasureNewConnectionsAsync(running, origins);
             await MeasureLatenciesAsync(running, origins);
+            await MeasureBulkAsync(running, origins);
             samples.Clear();
             for (int round = 1; round <= rounds; round++)
             {
@@ -176,6 +183,8 @@ internal sealed class Bench
                 await MeasureNewConnectionsAsync(running, origins);
                 await SettleAsync();
                 await MeasureLatenciesAsync(running, origins);
+                await SettleAsync();
+                await MeasureBulkAsync(running, origins);
 
                 // Each round starts one target later, so that no target is always the one measured
                 // right after another's bulk transfers.
@@ -225,32 +234,11 @@ internal sealed class Bench
         await MeasureRequestsAsync(target, proxy, new RequestMetrics("keepalive-req/s", "cpu-us/keepalive-req", "proxy-core-%-keepalive"),
             () => LoadGenerator.KeepAliveThroughputAsync(ports.Tls, 8, keepAliveWindow), keepAliveWindow);
 
-        double cpu = proxy?.CpuSeconds() ?? 0;
-        var (tlsBytes, tlsElapsed) = await LoadGenerator.BulkTlsAsync(ports.Tls, BulkTlsBytes);
-        Add(target, "tls-passthrough-MB/s", tlsBytes / tlsElapsed.TotalSeconds / 1e6);
-        if (proxy is not null)
-        {
-            Add(target, "cpu-s/GB-tls", (proxy.CpuSeconds() - cpu) / (tlsBytes / 1e9));
-        }
-
         if (ports.Http != 0)
         {
             // HTTP routed per request by Host, kept alive on both sides: the listener of port 80.
             await MeasureRequestsAsync(target, proxy, new RequestMetrics("http-req/s", "cpu-us/http-req", "proxy-core-%-http"),
                 () => LoadGenerator.HttpThroughputAsync(ports.Http, 8, keepAliveWindow), keepAliveWindow);
-        }
-
-        if (ports.Plain == 0)
-        {
-            return;
-        }
-
-        cpu = proxy?.CpuSeconds() ?? 0;
-        var (plainBytes, plainElapsed) = await LoadGenerator.BulkPlainAsync(ports.Plain);
-        Add(target, "tcp-MB/s", plainBytes / plainElapsed.TotalSeconds / 1e6);
-        if (proxy is not null)
-        {
-            Add(target, "cpu-s/GB-tcp", (proxy.CpuSeconds() - cpu) / (plainBytes / 1e9));
         }
     }
 
@@ -270,30 +258,59 @@ internal sealed class Bench
         await MeasureConnectionSlicesAsync(running, origins, "tls-conn+req/s", "cpu-us/tls-conn+req", (port, count) => LoadGenerator.ConnectionsWithRequestAsync(port, count, 16));
     }
 
-    private async Task MeasureConnectionSlicesAsync(IReadOnlyList<(string Name, ProxyProcess? Proxy)> running, Origins origins, string rate, string cpuPerConnection, Func<int, int, Task<TimeSpan>> connect)
+    /// <summary>
+    /// Bulk transfers through every target, the targets taking turns in four slices each as for new
+    /// connections: 512 MiB (2 GiB) through TLS passthrough in slices of 128 MiB (512 MiB), each on a
+    /// connection of its own, then the same through the plain TCP forward where a target has one.
+    /// </summary>
+    private async Task MeasureBulkAsync(IReadOnlyList<(string Name, ProxyProcess? Proxy)> running, Origins origins)
+    {
+        const int Slices = 4;
+        await MeasureSlicesAsync(running, Slices, "tls-passthrough-MB/s", 1e-6, "cpu-s/GB-tls", 1e9,
+            async proxy => await LoadGenerator.BulkTlsAsync(PortsOf(proxy, origins).Tls, BulkTlsBytes / Slices));
+        await MeasureSlicesAsync(running.Where(r => PortsOf(r.Proxy, origins).Plain != 0).ToList(), Slices, "tcp-MB/s", 1e-6, "cpu-s/GB-tcp", 1e9,
+            async proxy => await LoadGenerator.BulkPlainAsync(PortsOf(proxy, origins).Plain, BulkPlainBytes / Slices));
+    }
+
+    private Task MeasureConnectionSlicesAsync(IReadOnlyList<(string Name, ProxyProcess? Proxy)> running, Origins origins, string rate, string cpuPerConnection, Func<int, int, Task<TimeSpan>> connect)
     {
         const int Slices = 5;
         int perSlice = Handshakes / Slices;
+        return MeasureSlicesAsync(running, Slices, rate, 1, cpuPerConnection, 1e6,
+            async proxy => ((long)perSlice, await connect(PortsOf(proxy, origins).Tls, perSlice)));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="slices"/> slices of work per target, the targets taking turns slice by
+    /// slice (the first target of each turn moves on by one), and sums each target's units, time and
+    /// proxy CPU over its own slices (the other proxies sit idle meanwhile). Reports units per second
+    /// (scaled) and CPU seconds per unit (per <paramref name="cpuUnit"/> units).
+    /// </summary>
+    private async Task MeasureSlicesAsync(IReadOnlyList<(string Name, ProxyProcess? Proxy)> running, int slices, string rate, double rateScale, string cpuPer, double cpuUnit, Func<ProxyProcess?, Task<(long Units, TimeSpan Elapsed)>> slice)
+    {
+        var units = new long[running.Count];
         var wall = new TimeSpan[running.Count];
         var cpu = new double[running.Count];
-        for (int slice = 0; slice < Slices; slice++)
+        for (int round = 0; round < slices; round++)
         {
             for (int turn = 0; turn < running.Count; turn++)
             {
-                int which = (slice + turn) % running.Count;
+                int which = (round + turn) % running.Count;
                 ProxyProcess? proxy = running[which].Proxy;
                 double before = proxy?.CpuSeconds() ?? 0;
-                wall[which] += await connect(PortsOf(proxy, origins).Tls, perSlice);
+                var (done, elapsed) = await slice(proxy);
+                units[which] += done;
+                wall[which] += elapsed;
                 cpu[which] += (proxy?.CpuSeconds() ?? 0) - before;
             }
         }
 
         for (int i = 0; i < running.Count; i++)
         {
-            Add(running[i].Name, rate, Slices * perSlice / wall[i].TotalSeconds);
+            Add(running[i].Name, rate, units[i] * rateScale / wall[i].TotalSeconds);
             if (running[i].Proxy is not null)
             {
-                Add(running[i].Name, cpuPerConnection, cpu[i] * 1e6 / (Slices * perSlice));
+                Add(running[i].Name, cpuPer, cpu[i] * cpuUnit / units[i]);
             }
         }
     }
@@ -380,6 +397,23 @@ internal sealed class Bench
         Add(target, metric, (after - before) / (double)IdleConnections);
         idle.ForEach(s => s.Dispose());
         await Task.Delay(500);
+    }
+
+    /// <summary>For a profiler: 2 GiB transfers through the plain TCP forward, one after another; each one's MB/s and proxy CPU per GB printed.</summary>
+    public static async Task<int> ProfileBulkAsync(TimeSpan duration, string target)
+    {
+        using var origins = new Origins(2L << 30);
+        using ProxyProcess proxy = StartForProfile(target, origins);
+        Console.WriteLine($"pid {proxy.Pid}");
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < duration)
+        {
+            double cpu = proxy.CpuSeconds();
+            var (bytes, elapsed) = await LoadGenerator.BulkPlainAsync(proxy.Ports.Plain);
+            Console.WriteLine($"{bytes / elapsed.TotalSeconds / 1e6:0} MB/s, {(proxy.CpuSeconds() - cpu) / (bytes / 1e9):0.00} s CPU per GB");
+        }
+
+        return 0;
     }
 
     public static async Task<int> ProfileRequestsAsync(TimeSpan duration, string target, Func<TargetPorts, int> port, Func<int, int, TimeSpan, Task<double>> load)
