@@ -52,13 +52,13 @@ internal static class LoadGenerator
     }
 
     /// <summary>Sequential small requests on one kept-alive TLS connection; the latency of each, in microseconds.</summary>
-    public static Task<double[]> KeepAliveLatenciesAsync(int port, int requests) => LatenciesAsync(() => TlsRequests.OpenAsync(port), requests);
+    public static async Task<double[]> KeepAliveLatenciesAsync(int port, int requests) => (await InterleavedKeepAliveLatenciesAsync(new[] { port }, requests))[0];
 
     /// <summary>Requests per second over <paramref name="connections"/> kept-alive TLS connections for a fixed time.</summary>
     public static Task<double> KeepAliveThroughputAsync(int port, int connections, TimeSpan duration) => ThroughputAsync(() => TlsRequests.OpenAsync(port), connections, duration);
 
     /// <summary>Sequential small HTTP requests on one kept-alive plain connection; the latency of each, in microseconds.</summary>
-    public static Task<double[]> HttpLatenciesAsync(int port, int requests) => LatenciesAsync(() => HttpRequests.OpenAsync(port), requests);
+    public static async Task<double[]> HttpLatenciesAsync(int port, int requests) => (await InterleavedHttpLatenciesAsync(new[] { port }, requests))[0];
 
     /// <summary>HTTP requests per second over <paramref name="connections"/> kept-alive plain connections for a fixed time.</summary>
     public static Task<double> HttpThroughputAsync(int port, int connections, TimeSpan duration) => ThroughputAsync(() => HttpRequests.OpenAsync(port), connections, duration);
@@ -103,20 +103,6 @@ internal static class LoadGenerator
         {
             connections.ForEach(c => c.Dispose());
         }
-    }
-
-    private static async Task<double[]> LatenciesAsync(Func<Task<IRequests>> open, int requests)
-    {
-        using IRequests connection = await open();
-        var latencies = new double[requests];
-        for (int i = 0; i < requests; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            await connection.ExchangeAsync();
-            latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds * 1000;
-        }
-
-        return latencies;
     }
 
     private static async Task<double> ThroughputAsync(Func<Task<IRequests>> open, int connections, TimeSpan duration)

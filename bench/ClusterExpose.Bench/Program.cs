@@ -187,7 +187,7 @@ internal sealed class Bench
                 await MeasureBulkAsync(running, origins);
 
                 // Each round starts one target later, so that no target is always the one measured
-                // right after another's bulk transfers.
+                // right after the bulk transfers.
                 foreach (var (name, proxy) in running.Skip((round - 1) % running.Count).Concat(running.Take((round - 1) % running.Count)))
                 {
                     Console.WriteLine($"progress {step++}/{steps} round {round}: {name}");
@@ -291,11 +291,11 @@ internal sealed class Bench
         var units = new long[running.Count];
         var wall = new TimeSpan[running.Count];
         var cpu = new double[running.Count];
-        for (int round = 0; round < slices; round++)
+        for (int pass = 0; pass < slices; pass++)
         {
             for (int turn = 0; turn < running.Count; turn++)
             {
-                int which = (round + turn) % running.Count;
+                int which = (pass + turn) % running.Count;
                 ProxyProcess? proxy = running[which].Proxy;
                 double before = proxy?.CpuSeconds() ?? 0;
                 var (done, elapsed) = await slice(proxy);
